@@ -1,0 +1,62 @@
+// Expansion of DataSpec into bytes. See scenario.h.
+#include <algorithm>
+
+#include "sockcheck/scenario.h"
+
+namespace sockcheck {
+namespace {
+
+// splitmix64: tiny, well mixed, and defined bit for bit, so `random N seed S`
+// means the same bytes everywhere.
+std::uint64_t splitmix64(std::uint64_t& state) noexcept {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+std::uint64_t data_size(const DataSpec& data, std::uint64_t request_size) {
+  switch (data.kind) {
+    case DataSpec::Kind::literal:
+    case DataSpec::Kind::hex: return data.text.size();
+    case DataSpec::Kind::repeat: return data.text.empty() ? 0 : data.size;
+    case DataSpec::Kind::random: return data.size;
+    case DataSpec::Kind::request: return request_size;
+  }
+  return 0;
+}
+
+std::string materialize(const DataSpec& data, const std::string& request) {
+  switch (data.kind) {
+    case DataSpec::Kind::literal:
+    case DataSpec::Kind::hex: return data.text;
+    case DataSpec::Kind::request: return request;
+    case DataSpec::Kind::repeat: {
+      std::string out;
+      if (data.text.empty()) return out;
+      out.reserve(static_cast<std::size_t>(data.size));
+      while (out.size() < data.size) {
+        const std::size_t left = static_cast<std::size_t>(data.size) - out.size();
+        out.append(data.text, 0, std::min(left, data.text.size()));
+      }
+      return out;
+    }
+    case DataSpec::Kind::random: {
+      std::string out(static_cast<std::size_t>(data.size), '\0');
+      std::uint64_t state = data.seed;
+      for (std::size_t i = 0; i < out.size(); i += 8) {
+        std::uint64_t word = splitmix64(state);
+        for (std::size_t j = i; j < std::min(out.size(), i + 8); ++j) {
+          out[j] = static_cast<char>(word & 0xff);
+          word >>= 8;
+        }
+      }
+      return out;
+    }
+  }
+  return {};
+}
+
+}  // namespace sockcheck
