@@ -75,7 +75,12 @@ class Exchange {
         finish(Outcome::closed, Operation::none, {});
         break;
       }
-      if (sent == Step::blocked && received == Step::blocked) wait();
+      // Wait only when every direction still needed is blocked. A send that
+      // just finished the request needs no more service, so the recv that
+      // followed it decides alone.
+      const bool send_idle = state_ != State::sending || sent == Step::blocked;
+      const bool recv_idle = eof_ || received == Step::blocked;
+      if (send_idle && recv_idle) wait();
     }
     result_.close_error = conn_.close().error;
     return std::move(result_);
@@ -84,6 +89,11 @@ class Exchange {
  private:
   Step try_send() {
     const IoResult r = conn_.send(request_.subspan(result_.bytes_sent));
+    if (r.ok() && r.bytes == 0) {
+      // Nothing accepted without an error breaks the seam's contract; treat
+      // it as "would block" so a faulty backend makes the client wait, not spin.
+      return Step::blocked;
+    }
     if (r.ok()) {
       // A conforming backend never reports more than it was given; clamp so
       // a faulty one cannot push the cursor past the request.
@@ -192,6 +202,9 @@ ClientResult run_client(Transport& transport, const Endpoint& to,
     r.error = c.error ? c.error : std::make_error_code(std::errc::not_connected);
     if (r.error == std::errc::connection_refused) {
       r.outcome = Outcome::refused;
+    } else if (is_reset(r.error)) {
+      // Accepted, then reset before the handshake was confirmed to us.
+      r.outcome = Outcome::reset;
     } else if (r.error == std::errc::timed_out) {
       r.outcome = Outcome::timed_out;
     } else {

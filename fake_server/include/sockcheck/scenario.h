@@ -158,6 +158,13 @@ struct Scenario {
     }
     return nullptr;
   }
+  // How long a server script may run at most: the client's timeout plus a
+  // slack of kServerSlack. `hang` ends here, every server wait is bounded by
+  // it, and a client still running at this point violates `bounded`.
+  static constexpr Duration kServerSlack = std::chrono::seconds(5);
+  [[nodiscard]] Duration deadline() const noexcept {
+    return client_timeout + kServerSlack;
+  }
   // The request bytes the client is given.
   [[nodiscard]] std::string request_bytes() const {
     return materialize(request, {});
