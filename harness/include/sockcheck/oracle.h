@@ -1,0 +1,132 @@
+// The oracle: what a conforming client must do against a scenario, and a
+// verdict per conformance rule for one run.
+//
+// Theory of operation. derive_model() reads the server's script for the
+// first connection the way TCP will play it out — how much of the request
+// the server reads, whether it needs the client's FIN, which bytes it
+// writes, when its FIN (or RST) leaves, whether a close will turn into an
+// RST because request bytes are still unread — and produces a Model: the
+// set of outcomes a conforming client may report, the bytes it must
+// deliver on success, what the server must receive, and how long the client
+// may take. Where real TCP allows more than one ending (a close that races
+// the request, an RST after a half-close, a FIN due right at the client's
+// timeout) the model allows each of them rather than guessing. Scenario
+// `expect` lines then narrow or add to what was derived.
+//
+// judge() compares one run — what the client reported (ClientRun) and what
+// the server saw (ServerObservation) — with the model, rule by rule:
+// conforms, violates (with the evidence), or not applicable. The same
+// oracle judges in-process runs on the simulated transport, in-process runs
+// over loopback, external programs, and fuzz runs. The rules are defined in
+// docs/conformance.md.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sockcheck/client.h"
+#include "sockcheck/observation.h"
+#include "sockcheck/scenario.h"
+
+namespace sockcheck {
+
+enum class Rule {
+  request_delivered,
+  half_close,
+  response_delivered,
+  honest_outcome,
+  bounded,
+  survives_peer,
+  closes_once,
+  syscall_robust,
+};
+inline constexpr std::array<Rule, 8> kAllRules{
+    Rule::request_delivered, Rule::half_close,    Rule::response_delivered,
+    Rule::honest_outcome,    Rule::bounded,       Rule::survives_peer,
+    Rule::closes_once,       Rule::syscall_robust};
+
+enum class Verdict { conforms, violates, not_applicable };
+
+[[nodiscard]] std::string_view to_string(Rule r) noexcept;
+[[nodiscard]] std::string_view to_string(Verdict v) noexcept;
+
+// What a conforming client must do in one scenario.
+struct Model {
+  // Outcomes a conforming client may report. Success is Outcome::closed;
+  // external programs only say success or failure, and any failure outcome
+  // in this set allows a failure.
+  std::vector<Outcome> allowed;
+  // On success the client must deliver exactly these bytes.
+  std::string response;
+  // On failure, what it delivered must be a prefix of `response` (it may
+  // never invent bytes); true unless an `expect response` says otherwise.
+  bool prefix_on_failure = true;
+  // The bytes the server must have received (a prefix of the request when
+  // the script reads only part of it); nullopt when the script reads none.
+  std::optional<std::string> server_must_receive;
+  // The script waits for the client's FIN (read until-fin, or reads more
+  // than the request) before the client's deadline.
+  bool needs_client_fin = false;
+  // The client's FIN must not arrive (`expect client-fin no`).
+  bool forbids_client_fin = false;
+  // A successful outcome is possible, so the client must keep its side of
+  // the connection open until it has read the server's FIN.
+  bool client_must_wait_for_fin = false;
+  // The scenario exercises short sends, partial reads or injected EINTR /
+  // EAGAIN (syscall-robust applies).
+  bool stresses_syscalls = false;
+  // The client must have finished by then (its timeout plus slack).
+  Duration max_duration{};
+  // Why: one line per derivation step, for reports ("close with 9 unread
+  // request bytes: RST likely, FIN possible").
+  std::vector<std::string> reasoning;
+
+  [[nodiscard]] bool allows(Outcome o) const;
+  [[nodiscard]] bool allows_success() const { return allows(Outcome::closed); }
+  [[nodiscard]] bool allows_failure() const;
+};
+
+Model derive_model(const Scenario& scenario);
+
+// What the harness observed of the client in one run.
+struct ClientRun {
+  bool in_process = false;
+  // In process: the outcome the client reported. External programs only
+  // report success (exit 0) or failure.
+  std::optional<Outcome> outcome;
+  bool reported_success = false;
+  std::string response;            // bytes delivered (stdout for programs)
+  Duration elapsed{};              // from start to the client's return/exit
+  bool killed_at_deadline = false; // the harness had to stop it
+  int signal = 0;                  // it died of this signal (not ours)
+  std::optional<int> exit_status;  // programs
+  int close_calls = -1;            // in process: close() calls (-1 unknown)
+  int calls_after_close = -1;      // in process: seam calls after close()
+  std::string diagnostics;         // stderr of a program, error text
+};
+
+struct RuleResult {
+  Rule rule = Rule::honest_outcome;
+  Verdict verdict = Verdict::not_applicable;
+  std::string evidence;  // why, with expected vs observed for violations
+};
+
+// Judges every rule in kAllRules order. `observations` are the server's
+// records (the first one is the connection the model describes; an empty
+// list means the client never connected).
+std::vector<RuleResult> judge(const Scenario& scenario, const Model& model,
+                              const ClientRun& run,
+                              const std::vector<ServerObservation>& observations);
+
+// A short, readable rendering of bytes for evidence: printable ASCII as is,
+// escapes for the rest, cut in the middle beyond `max` characters.
+std::string quote_bytes(std::string_view bytes, std::size_t max = 60);
+// Where two byte strings first differ, for evidence ("differs at byte 17:
+// expected 'x...', got 'y...'", or "is a 12-byte prefix of the 17 bytes").
+std::string describe_difference(std::string_view expected,
+                                std::string_view got);
+
+}  // namespace sockcheck

@@ -1,0 +1,523 @@
+// The model of a conforming client, and the per-rule judge. See oracle.h
+// and docs/conformance.md for the definitions this code implements.
+#include "sockcheck/oracle.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "sockcheck/units.h"
+
+namespace sockcheck {
+
+std::string_view to_string(Rule r) noexcept {
+  switch (r) {
+    case Rule::request_delivered: return "request-delivered";
+    case Rule::half_close: return "half-close";
+    case Rule::response_delivered: return "response-delivered";
+    case Rule::honest_outcome: return "honest-outcome";
+    case Rule::bounded: return "bounded";
+    case Rule::survives_peer: return "survives-peer";
+    case Rule::closes_once: return "closes-once";
+    case Rule::syscall_robust: return "syscall-robust";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(Verdict v) noexcept {
+  switch (v) {
+    case Verdict::conforms: return "conforms";
+    case Verdict::violates: return "violates";
+    case Verdict::not_applicable: return "n/a";
+  }
+  return "unknown";
+}
+
+bool Model::allows(Outcome o) const {
+  return std::find(allowed.begin(), allowed.end(), o) != allowed.end();
+}
+
+bool Model::allows_failure() const {
+  return std::any_of(allowed.begin(), allowed.end(),
+                     [](Outcome o) { return o != Outcome::closed; });
+}
+
+namespace {
+
+void allow(Model& m, Outcome o) {
+  if (!m.allows(o)) m.allowed.push_back(o);
+}
+
+void disallow(Model& m, Outcome o) {
+  m.allowed.erase(std::remove(m.allowed.begin(), m.allowed.end(), o),
+                  m.allowed.end());
+}
+
+std::string outcomes_text(const std::vector<Outcome>& outcomes) {
+  std::string s;
+  for (Outcome o : outcomes) {
+    if (!s.empty()) s += '|';
+    s += to_string(o);
+  }
+  return s.empty() ? "(none)" : s;
+}
+
+// How many pieces `bytes` is cut into by `chunk` (0 = one piece).
+std::uint64_t pieces(std::uint64_t bytes, std::uint64_t chunk) {
+  if (chunk == 0 || bytes == 0) return 1;
+  return (bytes + chunk - 1) / chunk;
+}
+
+Duration gaps(std::uint64_t bytes, std::uint64_t chunk, Duration gap) {
+  const std::uint64_t n = pieces(bytes, chunk);
+  return gap * static_cast<Duration::rep>(n - 1);
+}
+
+}  // namespace
+
+Model derive_model(const Scenario& s) {
+  Model m;
+  m.max_duration = s.deadline();
+  const std::string request = s.request_bytes();
+  const Duration timeout = s.client_timeout;
+  // Timings within this margin of the client's timeout may go either way
+  // on a real machine, so both endings are allowed there.
+  const Duration margin = std::chrono::milliseconds(100) + timeout / 10;
+  auto note = [&](std::string line) { m.reasoning.push_back(std::move(line)); };
+
+  const ConnectionScript* script = s.script_for(1);
+  if (script == nullptr || (!script->steps.empty() &&
+                            script->steps.front().kind == Step::Kind::refuse)) {
+    note("the server refuses the connection: the client must report failure");
+    m.allowed = {Outcome::refused, Outcome::connect_failed};
+    m.prefix_on_failure = true;
+  } else {
+    Duration t{};
+    std::uint64_t consumed = 0;  // request bytes the server has read
+    std::optional<Duration> fin_at;
+    std::optional<Duration> needs_fin_at;
+    Step::Kind terminal = Step::Kind::close;
+    bool explicit_terminal = false;
+    for (const Step& step : script->steps) {
+      switch (step.kind) {
+        case Step::Kind::accept:
+        case Step::Kind::refuse:
+          t += step.delay;
+          break;
+        case Step::Kind::read: {
+          const std::uint64_t left = request.size() - consumed;
+          t += gaps(std::min<std::uint64_t>(step.count, left), step.chunk, step.gap);
+          if (step.count <= left) {
+            consumed += step.count;
+          } else {
+            consumed = request.size();
+            if (!needs_fin_at) needs_fin_at = t;
+          }
+          break;
+        }
+        case Step::Kind::read_until_fin:
+          t += gaps(request.size() - consumed, step.chunk, step.gap);
+          consumed = request.size();
+          if (!needs_fin_at) needs_fin_at = t;
+          break;
+        case Step::Kind::recv_buffer:
+          m.stresses_syscalls = true;  // the client's sends come back short
+          break;
+        case Step::Kind::write: {
+          const std::string data = materialize(step.data, request);
+          if (!fin_at) m.response += data;
+          if (step.chunk > 0 && data.size() > step.chunk) m.stresses_syscalls = true;
+          t += gaps(data.size(), step.chunk, step.gap);
+          break;
+        }
+        case Step::Kind::sleep:
+          t += step.delay;
+          break;
+        case Step::Kind::half_close:
+          if (!fin_at) {
+            fin_at = t;
+            note("the server half-closes at +" + format_duration(t));
+          }
+          break;
+        case Step::Kind::close:
+        case Step::Kind::reset:
+        case Step::Kind::hang:
+          terminal = step.kind;
+          explicit_terminal = true;
+          break;
+      }
+      if (explicit_terminal) break;
+    }
+    const Duration end = t;
+    const bool unread = consumed < request.size();
+    if (consumed > 0) {
+      m.server_must_receive = request.substr(0, static_cast<std::size_t>(consumed));
+    }
+    if (needs_fin_at && *needs_fin_at + margin < timeout) {
+      m.needs_client_fin = true;
+      note("the server reads until the client's FIN");
+    }
+
+    switch (terminal) {
+      case Step::Kind::reset:
+        if (fin_at) {
+          note("RST at +" + format_duration(end) +
+               " after a FIN: the client may have finished first");
+          m.allowed = {Outcome::closed, Outcome::reset};
+        } else {
+          note("the server resets at +" + format_duration(end) +
+               ": the client must report failure");
+          m.allowed = {Outcome::reset};
+        }
+        break;
+      case Step::Kind::hang:
+        if (fin_at) {
+          note("the server hangs after its FIN: the client can finish");
+          m.allowed = {Outcome::closed};
+        } else {
+          note("the server never sends FIN: the client must time out");
+          m.allowed = {Outcome::timed_out};
+        }
+        break;
+      default:  // close, explicit or implicit
+        if (!fin_at) fin_at = end;
+        if (unread && !request.empty()) {
+          note("close with " + std::to_string(request.size() - consumed) +
+               " unread request bytes at +" + format_duration(end) +
+               ": the kernel sends RST; FIN wins only if it is read first");
+          m.allowed = {Outcome::closed, Outcome::reset};
+        } else {
+          note("orderly close at +" + format_duration(*fin_at) +
+               ": the client must succeed with exactly the bytes written");
+          m.allowed = {Outcome::closed};
+        }
+        break;
+    }
+
+    // The clock: a FIN due after the client's timeout must not be waited
+    // for; one due close to it may go either way.
+    const Duration ending = fin_at ? *fin_at : end;
+    if (m.allows(Outcome::closed) || m.allows(Outcome::reset)) {
+      if (ending >= timeout + margin) {
+        note("that comes after the client's timeout of " +
+             format_duration(timeout) + ": the client must time out");
+        disallow(m, Outcome::closed);
+        disallow(m, Outcome::reset);
+        allow(m, Outcome::timed_out);
+      } else if (ending + margin > timeout) {
+        note("that is within " + format_duration(margin) +
+             " of the client's timeout: timing out is also allowed");
+        allow(m, Outcome::timed_out);
+      }
+    }
+    m.client_must_wait_for_fin = m.allows(Outcome::closed);
+  }
+
+  if (!s.injections.empty()) m.stresses_syscalls = true;
+  const Expectations& e = s.expect;
+  if (!e.outcomes.empty()) {
+    m.allowed = e.outcomes;
+    note("expect outcome " + outcomes_text(e.outcomes) + " (from the scenario)");
+    m.client_must_wait_for_fin = m.allows(Outcome::closed);
+  }
+  if (e.response) m.response = materialize(*e.response, request);
+  if (e.server_received) {
+    m.server_must_receive = materialize(*e.server_received, request);
+  }
+  if (e.client_fin) {
+    m.needs_client_fin = *e.client_fin;
+    m.forbids_client_fin = !*e.client_fin;
+  }
+  if (e.max_duration) m.max_duration = *e.max_duration;
+  return m;
+}
+
+// --- evidence helpers -------------------------------------------------------
+
+std::string quote_bytes(std::string_view bytes, std::size_t max) {
+  std::string out;
+  auto put = [&](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\\': out += "\\\\"; break;
+      case '"': out += "\\\""; break;
+      default:
+        if (u >= 0x20 && u < 0x7f) {
+          out += c;
+        } else {
+          char buf[5];
+          std::snprintf(buf, sizeof buf, "\\x%02x", u);
+          out += buf;
+        }
+    }
+  };
+  if (bytes.size() <= max) {
+    for (char c : bytes) put(c);
+  } else {
+    for (char c : bytes.substr(0, max / 2)) put(c);
+    out += "...";
+    for (char c : bytes.substr(bytes.size() - max / 2)) put(c);
+  }
+  return "\"" + out + "\"";
+}
+
+std::string describe_difference(std::string_view expected,
+                                std::string_view got) {
+  if (expected == got) return "identical";
+  const std::size_t n = std::min(expected.size(), got.size());
+  std::size_t i = 0;
+  while (i < n && expected[i] == got[i]) ++i;
+  const std::string sizes = "expected " + std::to_string(expected.size()) +
+                            " bytes, got " + std::to_string(got.size());
+  if (i == got.size()) {
+    return sizes + ": got only a prefix, missing " +
+           quote_bytes(expected.substr(i), 24);
+  }
+  if (i == expected.size()) {
+    return sizes + ": " + std::to_string(got.size() - i) +
+           " extra bytes " + quote_bytes(got.substr(i), 24);
+  }
+  return sizes + "; first difference at byte " + std::to_string(i) +
+         ": expected " + quote_bytes(expected.substr(i, 16), 24) + ", got " +
+         quote_bytes(got.substr(i, 16), 24);
+}
+
+// --- the judge ----------------------------------------------------------------
+
+namespace {
+
+struct Facts {
+  const Scenario& s;
+  const Model& m;
+  const ClientRun& run;
+  const ServerObservation* obs;
+  bool finished;  // the client returned / exited by itself
+  bool success;   // ... and reported success
+};
+
+RuleResult result(Rule r, Verdict v, std::string evidence) {
+  return {r, v, std::move(evidence)};
+}
+
+std::string reported(const Facts& f) {
+  if (f.run.killed_at_deadline) {
+    return "was killed at the deadline after " + format_duration(f.run.elapsed);
+  }
+  if (f.run.signal != 0) return "died of signal " + std::to_string(f.run.signal);
+  if (f.run.outcome) return "reported " + std::string(to_string(*f.run.outcome));
+  if (f.run.exit_status) {
+    return "exited with status " + std::to_string(*f.run.exit_status) +
+           (f.success ? " (success)" : " (failure)");
+  }
+  return f.success ? "reported success" : "reported failure";
+}
+
+RuleResult request_delivered(const Facts& f) {
+  const Rule r = Rule::request_delivered;
+  if (!f.m.server_must_receive) {
+    return result(r, Verdict::not_applicable, "the script reads no request bytes");
+  }
+  if (f.obs == nullptr || !f.obs->accepted) {
+    return result(r, Verdict::not_applicable, "no connection was accepted");
+  }
+  const std::string& want = *f.m.server_must_receive;
+  if (f.obs->received == want) {
+    return result(r, Verdict::conforms,
+                  "the server received the " + std::to_string(want.size()) +
+                      " expected bytes in order");
+  }
+  return result(r, Verdict::violates,
+                "server received: " + describe_difference(want, f.obs->received));
+}
+
+RuleResult half_close(const Facts& f) {
+  const Rule r = Rule::half_close;
+  if (f.obs == nullptr || !f.obs->accepted) {
+    return result(r, Verdict::not_applicable, "no connection was accepted");
+  }
+  if (f.m.forbids_client_fin) {
+    return f.obs->saw_client_fin
+               ? result(r, Verdict::violates, "the scenario expects no client FIN, but the server read one")
+               : result(r, Verdict::conforms, "no client FIN, as expected");
+  }
+  if (f.m.needs_client_fin && !f.obs->saw_client_fin) {
+    return result(r, Verdict::violates,
+                  "the server read until the client's FIN and never saw it; the client " +
+                      reported(f));
+  }
+  if (f.m.client_must_wait_for_fin && !f.m.allows(Outcome::timed_out) &&
+      f.obs->client_reset) {
+    return result(r, Verdict::violates,
+                  "the client closed or reset the connection before it read the "
+                  "server's reply (the server's write or read failed with a reset)");
+  }
+  if (!f.m.needs_client_fin && !f.m.client_must_wait_for_fin) {
+    return result(r, Verdict::not_applicable,
+                  "the script neither waits for the client's FIN nor lets it finish in order");
+  }
+  return result(r, Verdict::conforms,
+                f.obs->saw_client_fin
+                    ? "the server read the client's FIN at +" +
+                          format_duration(f.obs->client_fin_at) +
+                          " and the client kept its side open"
+                    : "the client kept its side open until the server was done");
+}
+
+RuleResult response_delivered(const Facts& f) {
+  const Rule r = Rule::response_delivered;
+  if (!f.finished) {
+    return result(r, Verdict::not_applicable, "the client " + reported(f));
+  }
+  if (f.success) {
+    if (!f.m.allows_success()) {
+      return result(r, Verdict::not_applicable,
+                    "no orderly close to deliver (see honest-outcome)");
+    }
+    if (f.run.response == f.m.response) {
+      return result(r, Verdict::conforms,
+                    "delivered exactly the " + std::to_string(f.m.response.size()) +
+                        " bytes the server wrote");
+    }
+    return result(r, Verdict::violates,
+                  "reported success but " + describe_difference(f.m.response, f.run.response));
+  }
+  const bool prefix = f.m.response.starts_with(f.run.response);
+  if (!f.m.allows_failure()) {
+    return result(r, Verdict::violates,
+                  "the server closed in order after " +
+                      std::to_string(f.m.response.size()) + " bytes, but the client " +
+                      reported(f) + " having delivered " +
+                      std::to_string(f.run.response.size()));
+  }
+  if (f.m.prefix_on_failure && !prefix) {
+    return result(r, Verdict::violates,
+                  "bytes delivered that the server never wrote: " +
+                      describe_difference(f.m.response, f.run.response));
+  }
+  return result(r, Verdict::not_applicable,
+                "no orderly close; the " + std::to_string(f.run.response.size()) +
+                    " bytes delivered are a prefix of what the server wrote");
+}
+
+RuleResult honest_outcome(const Facts& f) {
+  const Rule r = Rule::honest_outcome;
+  if (!f.finished) {
+    return result(r, Verdict::not_applicable, "the client " + reported(f));
+  }
+  const std::string allowed = "allowed: " + outcomes_text(f.m.allowed);
+  if (f.success) {
+    if (f.m.allows_success()) {
+      return result(r, Verdict::conforms, "reported success after an orderly close");
+    }
+    std::string why = f.m.reasoning.empty() ? "" : " (" + f.m.reasoning.back() + ")";
+    return result(r, Verdict::violates,
+                  "reported success, but a conforming client must report failure; " +
+                      allowed + why);
+  }
+  if (f.m.allows_failure()) {
+    std::string detail;
+    if (f.run.outcome && !f.m.allows(*f.run.outcome)) {
+      detail = " (as " + std::string(to_string(*f.run.outcome)) + "; " + allowed + ")";
+    }
+    return result(r, Verdict::conforms, "reported failure" + detail);
+  }
+  return result(r, Verdict::violates,
+                "the client " + reported(f) +
+                    ", but the server closed in order: it must report success; " + allowed);
+}
+
+RuleResult bounded(const Facts& f) {
+  const Rule r = Rule::bounded;
+  if (f.run.killed_at_deadline) {
+    return result(r, Verdict::violates,
+                  "still running at the deadline (" + format_duration(f.m.max_duration) +
+                      "): killed");
+  }
+  if (f.run.elapsed > f.m.max_duration) {
+    return result(r, Verdict::violates,
+                  "took " + format_duration(f.run.elapsed) + ", limit " +
+                      format_duration(f.m.max_duration));
+  }
+  return result(r, Verdict::conforms,
+                "finished in " + format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(f.run.elapsed)));
+}
+
+RuleResult survives_peer(const Facts& f) {
+  const Rule r = Rule::survives_peer;
+  if (f.run.signal != 0) {
+    return result(r, Verdict::violates,
+                  "died of signal " + std::to_string(f.run.signal) +
+                      (f.run.signal == 13 ? " (SIGPIPE)" : ""));
+  }
+  return result(r, Verdict::conforms,
+                f.run.in_process ? "in process: no crash" : "no death by signal");
+}
+
+RuleResult closes_once(const Facts& f) {
+  const Rule r = Rule::closes_once;
+  if (!f.run.in_process || f.run.close_calls < 0) {
+    return result(r, Verdict::not_applicable, "observable only in process");
+  }
+  if (f.obs == nullptr || !f.obs->accepted) {
+    if (f.run.close_calls == 0) {
+      return result(r, Verdict::not_applicable, "no connection was opened");
+    }
+  }
+  if (f.run.close_calls != 1) {
+    return result(r, Verdict::violates,
+                  "close() called " + std::to_string(f.run.close_calls) + " times");
+  }
+  if (f.run.calls_after_close > 0) {
+    return result(r, Verdict::violates,
+                  std::to_string(f.run.calls_after_close) + " calls after close()");
+  }
+  return result(r, Verdict::conforms, "closed exactly once, nothing after");
+}
+
+RuleResult syscall_robust(const Facts& f, const std::vector<RuleResult>& so_far) {
+  const Rule r = Rule::syscall_robust;
+  if (!f.m.stresses_syscalls) {
+    return result(r, Verdict::not_applicable,
+                  "no short sends, partial reads or injected EINTR/EAGAIN here");
+  }
+  for (const RuleResult& other : so_far) {
+    const bool relevant = other.rule == Rule::request_delivered ||
+                          other.rule == Rule::response_delivered ||
+                          other.rule == Rule::honest_outcome;
+    if (relevant && other.verdict == Verdict::violates) {
+      return result(r, Verdict::violates,
+                    "under short sends / partial reads / EINTR / EAGAIN: " +
+                        std::string(to_string(other.rule)) + " failed");
+    }
+  }
+  return result(r, Verdict::conforms,
+                "short sends continued, partial reads reassembled, EINTR/EAGAIN handled");
+}
+
+}  // namespace
+
+std::vector<RuleResult> judge(const Scenario& scenario, const Model& model,
+                              const ClientRun& run,
+                              const std::vector<ServerObservation>& observations) {
+  const bool finished = !run.killed_at_deadline && run.signal == 0;
+  const bool success = run.in_process
+                           ? (run.outcome && *run.outcome == Outcome::closed)
+                           : run.reported_success;
+  const Facts f{scenario, model, run,
+                observations.empty() ? nullptr : &observations.front(),
+                finished, finished && success};
+  std::vector<RuleResult> out;
+  out.push_back(request_delivered(f));
+  out.push_back(half_close(f));
+  out.push_back(response_delivered(f));
+  out.push_back(honest_outcome(f));
+  out.push_back(bounded(f));
+  out.push_back(survives_peer(f));
+  out.push_back(closes_once(f));
+  out.push_back(syscall_robust(f, out));
+  return out;
+}
+
+}  // namespace sockcheck

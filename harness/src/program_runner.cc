@@ -1,0 +1,157 @@
+// Child processes for `--client-cmd`. See program_runner.h.
+//
+// stdin comes from an unlinked temporary file holding the request, so the
+// harness never writes to a pipe the child may have closed (no SIGPIPE, no
+// deadlock on a large request). stdout and stderr are pipes drained with
+// poll() until both reach end of file and the child has exited, or the
+// limit passes; then the child's process group is killed, so helpers it
+// started (e.g. under /bin/sh -c) die with it.
+#include "program_runner.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+
+namespace sockcheck {
+namespace {
+
+constexpr std::size_t kMaxStderr = 64 * 1024;
+
+int temp_file_with(const std::string& input) {
+  char path[] = "/tmp/sockcheck-stdin-XXXXXX";
+  const int fd = ::mkostemp(path, O_CLOEXEC);
+  if (fd < 0) return -1;
+  ::unlink(path);
+  std::size_t done = 0;
+  while (done < input.size()) {
+    const ssize_t n = ::write(fd, input.data() + done, input.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return -1;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+}  // namespace
+
+ProgramResult run_program_with_input(const std::vector<std::string>& argv,
+                                     const std::string& input, Duration limit) {
+  ProgramResult result;
+  if (argv.empty()) {
+    result.start_error = "empty command";
+    return result;
+  }
+  const int in_fd = temp_file_with(input);
+  int out_pipe[2] = {-1, -1};
+  int err_pipe[2] = {-1, -1};
+  if (in_fd < 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 ||
+      ::pipe2(err_pipe, O_CLOEXEC) != 0) {
+    result.start_error = std::string("cannot set up the child's stdio: ") +
+                         std::strerror(errno);
+    for (int fd : {in_fd, out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
+    return result;
+  }
+  std::vector<std::string> args = argv;
+  std::vector<char*> cargv;
+  for (std::string& a : args) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    ::signal(SIGPIPE, SIG_DFL);  // the child's own disposition, as if run by a shell
+    ::dup2(in_fd, 0);
+    ::dup2(out_pipe[1], 1);
+    ::dup2(err_pipe[1], 2);
+    ::execvp(cargv[0], cargv.data());
+    std::fprintf(stderr, "sockcheck: cannot run '%s': %s\n", cargv[0],
+                 std::strerror(errno));
+    ::_exit(127);
+  }
+  ::close(in_fd);
+  ::close(out_pipe[1]);
+  ::close(err_pipe[1]);
+  if (pid < 0) {
+    result.start_error = std::string("fork: ") + std::strerror(errno);
+    ::close(out_pipe[0]);
+    ::close(err_pipe[0]);
+    return result;
+  }
+  ::setpgid(pid, pid);  // also from the parent, to win the race with exec
+
+  const auto deadline = start + limit;
+  int fds[2] = {out_pipe[0], err_pipe[0]};
+  std::string* sinks[2] = {&result.out, &result.err};
+  bool exited = false;
+  int wstatus = 0;
+  char buf[65536];
+  for (;;) {
+    if (!exited && ::waitpid(pid, &wstatus, WNOHANG) == pid) exited = true;
+    if (exited && fds[0] < 0 && fds[1] < 0) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      if (!exited) {
+        ::kill(-pid, SIGKILL);
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &wstatus, 0);
+        exited = true;
+        result.killed = true;
+      }
+      break;
+    }
+    pollfd p[2];
+    nfds_t n = 0;
+    int index[2];
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i] >= 0) {
+        p[n] = {fds[i], POLLIN, 0};
+        index[n++] = i;
+      }
+    }
+    // With both pipes closed but the child alive (it closed its stdio),
+    // poll nothing and re-check its status every few milliseconds.
+    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
+    const int wait_ms = n == 0 ? 5 : static_cast<int>(std::min<long long>(left, exited ? 50 : 20));
+    const int rc = ::poll(p, n, wait_ms);
+    if (rc < 0 && errno != EINTR) break;
+    for (nfds_t k = 0; rc > 0 && k < n; ++k) {
+      if (p[k].revents == 0) continue;
+      const int i = index[k];
+      const ssize_t got = ::read(fds[i], buf, sizeof buf);
+      if (got > 0) {
+        std::string& sink = *sinks[i];
+        const std::size_t room = i == 1 ? kMaxStderr - std::min(kMaxStderr, sink.size())
+                                        : static_cast<std::size_t>(got);
+        sink.append(buf, std::min(room, static_cast<std::size_t>(got)));
+      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        ::close(fds[i]);
+        fds[i] = -1;
+      }
+    }
+  }
+  for (int fd : fds) {
+    if (fd >= 0) ::close(fd);
+  }
+  if (!result.killed) {
+    if (WIFEXITED(wstatus)) result.exit_status = WEXITSTATUS(wstatus);
+    if (WIFSIGNALED(wstatus)) result.signal = WTERMSIG(wstatus);
+  }
+  return result;
+}
+
+}  // namespace sockcheck

@@ -1,0 +1,26 @@
+// Runs a client program for the harness: argv without a shell, `input` on
+// its stdin, stdout and stderr captured, killed (with its whole process
+// group) when `limit` passes. Internal to the harness.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sockcheck/io.h"
+
+namespace sockcheck {
+
+struct ProgramResult {
+  int exit_status = -1;     // when it exited
+  int signal = 0;           // when a signal other than our kill ended it
+  bool killed = false;      // we killed it at the limit
+  std::string out;          // stdout, complete
+  std::string err;          // stderr, at most 64 KiB (the rest is dropped)
+  std::string start_error;  // it could not be started (why)
+};
+
+// Never raises SIGPIPE in the caller: stdin is a temporary file, not a pipe.
+ProgramResult run_program_with_input(const std::vector<std::string>& argv,
+                                     const std::string& input, Duration limit);
+
+}  // namespace sockcheck

@@ -1,0 +1,376 @@
+// The runner. See runner.h.
+#include "sockcheck/runner.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "sockcheck/loopback_server.h"
+#include "sockcheck/posix_transport.h"
+#include "sockcheck/sim_transport.h"
+#include "program_runner.h"
+
+namespace sockcheck {
+
+std::string_view to_string(TransportKind t) noexcept {
+  return t == TransportKind::sim ? "sim" : "tcp";
+}
+
+bool ScenarioRun::passed() const {
+  return error.empty() && violations().empty();
+}
+
+const RuleResult* ScenarioRun::rule(Rule r) const {
+  for (const RuleResult& rr : rules) {
+    if (rr.rule == r) return &rr;
+  }
+  return nullptr;
+}
+
+std::vector<const RuleResult*> ScenarioRun::violations() const {
+  std::vector<const RuleResult*> out;
+  for (const RuleResult& rr : rules) {
+    if (rr.verdict == Verdict::violates) out.push_back(&rr);
+  }
+  return out;
+}
+
+namespace {
+
+// Counts what an in-process client does with each connection: close()
+// calls and calls after the first close (which are not forwarded, so a
+// double close can never close a descriptor the process reused meanwhile).
+struct CallCounts {
+  int connections = 0;
+  int closes = 0;
+  int calls_after_close = 0;
+};
+
+class CountingConnection final : public Connection {
+ public:
+  CountingConnection(std::unique_ptr<Connection> inner, CallCounts& counts)
+      : inner_(std::move(inner)), counts_(counts) {}
+  IoResult send(std::span<const std::byte> d) override {
+    if (after_close()) return IoResult::failure(std::errc::bad_file_descriptor);
+    return inner_->send(d);
+  }
+  IoResult recv(std::span<std::byte> b) override {
+    if (after_close()) return IoResult::failure(std::errc::bad_file_descriptor);
+    return inner_->recv(b);
+  }
+  IoResult shutdown_write() override {
+    if (after_close()) return IoResult::failure(std::errc::bad_file_descriptor);
+    return inner_->shutdown_write();
+  }
+  IoResult close() override {
+    ++counts_.closes;
+    if (closed_) {
+      ++counts_.calls_after_close;
+      return IoResult::failure(std::errc::bad_file_descriptor);
+    }
+    closed_ = true;
+    return inner_->close();
+  }
+  WaitResult wait(bool r, bool w, TimePoint deadline) override {
+    if (after_close()) {
+      return {false, false, std::make_error_code(std::errc::bad_file_descriptor)};
+    }
+    return inner_->wait(r, w, deadline);
+  }
+
+ private:
+  bool after_close() {
+    if (closed_) ++counts_.calls_after_close;
+    return closed_;
+  }
+  std::unique_ptr<Connection> inner_;
+  CallCounts& counts_;
+  bool closed_ = false;
+};
+
+class CountingTransport final : public Transport {
+ public:
+  CountingTransport(Transport& inner, CallCounts& counts)
+      : inner_(inner), counts_(counts) {}
+  TimePoint now() override { return inner_.now(); }
+  ConnectResult connect(const Endpoint& to, TimePoint deadline) override {
+    ConnectResult c = inner_.connect(to, deadline);
+    if (c.connection) {
+      ++counts_.connections;
+      c.connection = std::make_unique<CountingConnection>(std::move(c.connection), counts_);
+    }
+    return c;
+  }
+
+ private:
+  Transport& inner_;
+  CallCounts& counts_;
+};
+
+class ReferenceClient final : public ClientUnderTest {
+ public:
+  std::string name() const override { return "reference"; }
+  bool in_process() const override { return true; }
+  ClientRun run(RunContext& ctx) override {
+    ClientOptions options;
+    options.timeout = ctx.timeout;
+    const ClientResult r = run_client(*ctx.transport, ctx.endpoint,
+                                      as_bytes(ctx.request), options);
+    ClientRun run;
+    run.in_process = true;
+    run.outcome = r.outcome;
+    run.reported_success = r.ok();
+    run.response = r.response;
+    if (r.error) {
+      run.diagnostics = std::string(to_string(r.failed_operation)) +
+                        " failed: " + error_name(r.error);
+    }
+    return run;
+  }
+};
+
+class FunctionClient final : public ClientUnderTest {
+ public:
+  FunctionClient(std::string name, ClientFunction fn)
+      : name_(std::move(name)), fn_(std::move(fn)) {}
+  std::string name() const override { return name_; }
+  bool in_process() const override { return true; }
+  ClientRun run(RunContext& ctx) override {
+    const UserClientResult r =
+        fn_(*ctx.transport, ctx.endpoint, ctx.request, ctx.timeout);
+    ClientRun run;
+    run.in_process = true;
+    run.reported_success = r.success;
+    // The judge reads success from `outcome` in process; keep the two in
+    // step, whatever detail the user's client gave.
+    if (r.success) {
+      run.outcome = Outcome::closed;
+    } else {
+      run.outcome = r.outcome && *r.outcome != Outcome::closed ? *r.outcome : Outcome::error;
+    }
+    run.response = r.response;
+    return run;
+  }
+
+ private:
+  std::string name_;
+  ClientFunction fn_;
+};
+
+class ProgramClient final : public ClientUnderTest {
+ public:
+  explicit ProgramClient(ProgramOptions options) : options_(std::move(options)) {}
+  std::string name() const override { return options_.command; }
+  bool in_process() const override { return false; }
+  ClientRun run(RunContext& ctx) override {
+    std::vector<std::string> argv;
+    if (options_.shell) {
+      argv = {"/bin/sh", "-c",
+              substitute_placeholders(options_.command, ctx.endpoint, ctx.timeout)};
+    } else {
+      const auto words = split_command(options_.command);  // checked at creation
+      for (const std::string& word : words.value_or(std::vector<std::string>{})) {
+        argv.push_back(substitute_placeholders(word, ctx.endpoint, ctx.timeout));
+      }
+    }
+    const ProgramResult p =
+        run_program_with_input(argv, ctx.request, ctx.scenario.deadline());
+    ClientRun run;
+    run.in_process = false;
+    run.killed_at_deadline = p.killed;
+    run.signal = p.signal;
+    run.exit_status = p.exit_status;
+    run.reported_success = !p.killed && p.signal == 0 && p.exit_status == 0;
+    run.response = p.out;
+    run.diagnostics = p.err;
+    if (!p.start_error.empty()) run.diagnostics = p.start_error;
+    return run;
+  }
+
+ private:
+  ProgramOptions options_;
+};
+
+Scenario with_overrides(const Scenario& s, const RunOptions& o) {
+  Scenario copy = s;
+  if (o.timeout) copy.client_timeout = *o.timeout;
+  if (o.seed) copy.seed = *o.seed;
+  return copy;
+}
+
+void run_on_sim(ScenarioRun& out, ClientUnderTest& client, const RunOptions& o) {
+  SimOptions sim_options;
+  sim_options.trace = o.keep_trace;
+  SimTransport sim(out.scenario, sim_options);
+  CallCounts counts;
+  CountingTransport counting(sim, counts);
+  RunContext ctx{out.scenario, out.scenario.request_bytes(),
+                 out.scenario.client_timeout, Endpoint{"sim", 1}, &counting};
+  const TimePoint start = sim.now();
+  out.client = client.run(ctx);
+  out.client.elapsed = sim.now() - start;
+  out.observations = sim.run_servers_to_end();
+  out.client.close_calls = counts.connections > 0 ? counts.closes : 0;
+  out.client.calls_after_close = counts.calls_after_close;
+  if (o.keep_trace) out.trace = sim.trace();
+}
+
+void run_on_tcp(ScenarioRun& out, ClientUnderTest& client) {
+  LoopbackServer server;
+  const LoopbackStart started = server.start(out.scenario);
+  if (!started.ok()) {
+    out.error = "cannot start the loopback server: " + started.error;
+    return;
+  }
+  PosixTransport posix;
+  CallCounts counts;
+  CountingTransport counting(posix, counts);
+  RunContext ctx{out.scenario, out.scenario.request_bytes(),
+                 out.scenario.client_timeout, started.endpoint, &counting};
+  const auto start = std::chrono::steady_clock::now();
+  out.client = client.run(ctx);
+  out.client.elapsed = std::chrono::steady_clock::now() - start;
+  if (client.in_process()) {
+    out.client.close_calls = counts.connections > 0 ? counts.closes : 0;
+    out.client.calls_after_close = counts.calls_after_close;
+  }
+  if (!server.refusing()) {
+    // The client is done, so its sockets are closed and every script ends
+    // soon; but a delayed accept may not even have happened yet. Wait for
+    // the first connection to be accepted only as long as its accept delay
+    // (plus a grace), then for it to finish within the scenario's deadline.
+    Duration accept_delay{};
+    if (const ConnectionScript* s1 = out.scenario.script_for(1);
+        s1 != nullptr && !s1->steps.empty() &&
+        s1->steps.front().kind == Step::Kind::accept) {
+      accept_delay = s1->steps.front().delay;
+    }
+    const Duration grace = std::chrono::seconds(2);
+    const auto elapsed = std::chrono::steady_clock::now() - start;
+    const Duration accept_wait =
+        accept_delay > elapsed ? accept_delay - elapsed + grace : grace;
+    if (server.wait_for_accepted(1, accept_wait)) {
+      (void)server.wait_for_connections(1, out.scenario.deadline() + grace);
+    }
+  }
+  server.stop();
+  out.observations = server.observations();
+}
+
+}  // namespace
+
+std::unique_ptr<ClientUnderTest> reference_client() {
+  return std::make_unique<ReferenceClient>();
+}
+
+std::unique_ptr<ClientUnderTest> function_client(std::string name,
+                                                 ClientFunction fn) {
+  return std::make_unique<FunctionClient>(std::move(name), std::move(fn));
+}
+
+std::unique_ptr<ClientUnderTest> program_client(const ProgramOptions& options,
+                                                std::string* error) {
+  auto fail = [&](std::string why) -> std::unique_ptr<ClientUnderTest> {
+    if (error != nullptr) *error = std::move(why);
+    return nullptr;
+  };
+  const auto words = split_command(options.command);
+  if (!words) return fail("unbalanced quotes in the client command");
+  if (words->empty()) return fail("the client command is empty");
+  return std::make_unique<ProgramClient>(options);
+}
+
+std::optional<std::vector<std::string>> split_command(std::string_view command) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (std::size_t i = 0; i < command.size(); ++i) {
+    const char c = command[i];
+    if (quote == '\'') {
+      if (c == '\'') {
+        quote = 0;
+      } else {
+        word += c;
+      }
+    } else if (quote == '"') {
+      if (c == '"') {
+        quote = 0;
+      } else if (c == '\\' && i + 1 < command.size() &&
+                 (command[i + 1] == '"' || command[i + 1] == '\\')) {
+        word += command[++i];
+      } else {
+        word += c;
+      }
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == '\\') {
+      if (i + 1 >= command.size()) return std::nullopt;
+      word += command[++i];
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) {
+        words.push_back(std::move(word));
+        word.clear();
+        in_word = false;
+      }
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote != 0) return std::nullopt;
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+std::string substitute_placeholders(std::string_view text, const Endpoint& to,
+                                    Duration timeout) {
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
+  const auto s = std::max<long long>(1, (ms + 999) / 1000);
+  const std::pair<std::string_view, std::string> table[] = {
+      {"{host}", to.host},
+      {"{port}", std::to_string(to.port)},
+      {"{timeout_ms}", std::to_string(ms)},
+      {"{timeout_s}", std::to_string(s)},
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    for (const auto& [key, value] : table) {
+      if (text.substr(i, key.size()) == key) {
+        out += value;
+        i += key.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+ScenarioRun run_scenario(const Scenario& scenario, ClientUnderTest& client,
+                         const RunOptions& options) {
+  ScenarioRun out;
+  out.scenario = with_overrides(scenario, options);
+  out.transport = options.transport;
+  out.model = derive_model(out.scenario);
+  const auto wall_start = std::chrono::steady_clock::now();
+  if (options.transport == TransportKind::sim) {
+    if (!client.in_process()) {
+      out.error = "a client program can only run over tcp (use --transport tcp)";
+      return out;
+    }
+    run_on_sim(out, client, options);
+  } else {
+    run_on_tcp(out, client);
+  }
+  out.wall_time = std::chrono::steady_clock::now() - wall_start;
+  if (out.error.empty()) {
+    out.rules = judge(out.scenario, out.model, out.client, out.observations);
+  }
+  return out;
+}
+
+}  // namespace sockcheck
