@@ -247,13 +247,35 @@ TEST_F(ClientMockTest, PeerFinBeforeRequestIsSentStillFinishesSendingAndHalfClos
 TEST_F(ClientMockTest, ShutdownFailureIsAnErrorAndNothingIsReadAfterIt) {
   InSequence seq;
   EXPECT_CALL(conn_, send(_)).WillOnce(Return(ok(14)));
-  EXPECT_CALL(conn_, shutdown_write()).WillOnce(Return(fail(std::errc::not_connected)));
+  EXPECT_CALL(conn_, shutdown_write()).WillOnce(Return(fail(std::errc::io_error)));
   EXPECT_CALL(conn_, close()).WillOnce(Return(ok(0)));
   const ClientResult r = run();
   EXPECT_EQ(r.outcome, Outcome::error);
   EXPECT_EQ(r.failed_operation, Operation::shutdown);
-  EXPECT_EQ(r.error, err(std::errc::not_connected));
+  EXPECT_EQ(r.error, err(std::errc::io_error));
   EXPECT_FALSE(r.half_closed);
+}
+
+TEST_F(ClientMockTest, ShutdownAfterThePeerResetIsReportedAsReset) {
+  // Linux: shutdown() after an RST fails with ENOTCONN.
+  InSequence seq;
+  EXPECT_CALL(conn_, send(_)).WillOnce(Return(ok(14)));
+  EXPECT_CALL(conn_, shutdown_write()).WillOnce(Return(fail(std::errc::not_connected)));
+  EXPECT_CALL(conn_, close()).WillOnce(Return(ok(0)));
+  const ClientResult r = run();
+  EXPECT_EQ(r.outcome, Outcome::reset);
+  EXPECT_EQ(r.failed_operation, Operation::shutdown);
+}
+
+TEST_F(ClientMockTest, EagainOnWaitIsRetried) {
+  InSequence seq;
+  EXPECT_CALL(conn_, send(_)).WillOnce(Return(ok(14)));
+  EXPECT_CALL(conn_, shutdown_write()).WillOnce(Return(ok(0)));
+  EXPECT_CALL(conn_, recv(_)).WillOnce(Return(fail(std::errc::resource_unavailable_try_again)));
+  EXPECT_CALL(conn_, wait(true, false, kDeadline)).WillOnce(Return(WaitResult{false, false, err(std::errc::resource_unavailable_try_again)}));
+  EXPECT_CALL(conn_, recv(_)).WillOnce(Return(ok(0)));
+  EXPECT_CALL(conn_, close()).WillOnce(Return(ok(0)));
+  EXPECT_EQ(run().outcome, Outcome::closed);
 }
 
 TEST_F(ClientMockTest, RecvResetAfterSomeDataKeepsTheDataAndReportsReset) {
@@ -543,7 +565,8 @@ INSTANTIATE_TEST_SUITE_P(
         PathCase{"SendError", fail(std::errc::io_error), ok(0), ok(0), kReadable, Outcome::error, Operation::send},
         PathCase{"SendReset", fail(std::errc::connection_reset), ok(0), ok(0), kReadable, Outcome::reset, Operation::send},
         PathCase{"SendPipe", fail(std::errc::broken_pipe), ok(0), ok(0), kReadable, Outcome::reset, Operation::send},
-        PathCase{"ShutdownError", ok(14), fail(std::errc::not_connected), ok(0), kReadable, Outcome::error, Operation::shutdown},
+        PathCase{"ShutdownError", ok(14), fail(std::errc::io_error), ok(0), kReadable, Outcome::error, Operation::shutdown},
+        PathCase{"ShutdownAfterReset", ok(14), fail(std::errc::not_connected), ok(0), kReadable, Outcome::reset, Operation::shutdown},
         PathCase{"RecvReset", ok(14), ok(0), fail(std::errc::connection_reset), kReadable, Outcome::reset, Operation::recv},
         PathCase{"RecvAborted", ok(14), ok(0), fail(std::errc::connection_aborted), kReadable, Outcome::reset, Operation::recv},
         PathCase{"RecvError", ok(14), ok(0), fail(std::errc::io_error), kReadable, Outcome::error, Operation::recv},

@@ -119,6 +119,11 @@ class Exchange {
         return;
       }
       if (is_interrupted(r.error)) continue;  // shutdown does not block
+      if (r.error == std::errc::not_connected) {
+        // The peer's RST already tore the connection down.
+        finish(Outcome::reset, Operation::shutdown, r.error);
+        return;
+      }
       fail(Operation::shutdown, r.error);
       return;
     }
@@ -152,7 +157,11 @@ class Exchange {
     const WaitResult w =
         conn_.wait(/*want_read=*/!eof_,
                    /*want_write=*/state_ == State::sending, deadline_);
-    if (w.error && !is_interrupted(w.error)) fail(Operation::wait, w.error);
+    // EINTR, and EAGAIN (poll() may report a transient lack of memory),
+    // are retried: the deadline bounds the retries.
+    if (w.error && !is_interrupted(w.error) && !is_would_block(w.error)) {
+      fail(Operation::wait, w.error);
+    }
     // A timeout is noticed at the top of the loop, against the clock, so a
     // backend that wakes early cannot make the client give up early.
   }
