@@ -36,10 +36,12 @@ std::string materialize(const DataSpec& data, const std::string& request) {
     case DataSpec::Kind::repeat: {
       std::string out;
       if (data.text.empty()) return out;
-      out.reserve(static_cast<std::size_t>(data.size));
-      while (out.size() < data.size) {
-        const std::size_t left = static_cast<std::size_t>(data.size) - out.size();
-        out.append(data.text, 0, std::min(left, data.text.size()));
+      const auto size = static_cast<std::size_t>(data.size);
+      out.reserve(size);
+      out.append(data.text, 0, std::min(size, data.text.size()));
+      // Doubling: O(log n) appends even for a one-byte pattern.
+      while (out.size() < size) {
+        out.append(out, 0, std::min(out.size(), size - out.size()));
       }
       return out;
     }
