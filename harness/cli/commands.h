@@ -25,5 +25,8 @@ struct Streams {
 };
 
 int client_main(std::span<const std::string_view> args, Streams io);
+// `sockcheck serve`: blocks SIGINT/SIGTERM in the calling thread while it
+// runs (they end the server cleanly) and restores the mask on return.
+int serve_main(std::span<const std::string_view> args, Streams io);
 
 }  // namespace sockcheck::cli

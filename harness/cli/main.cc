@@ -14,6 +14,8 @@ constexpr std::string_view kUsage =
     "commands:\n"
     "  client HOST PORT   run the reference client once (connect, send,\n"
     "                     half-close, read until the server closes)\n"
+    "  serve SCENARIO     run a scenario's fake server on loopback TCP and\n"
+    "                     print what it observed on each connection\n"
     "\n"
     "Run `sockcheck COMMAND --help` for the options of a command.\n"
     "Exit status: 0 success, 1 failure, 2 usage error; `client` adds\n"
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
   const std::span<const std::string_view> rest(args.data() + 1,
                                                args.size() - 1);
   if (command == "client") return sockcheck::cli::client_main(rest, io);
+  if (command == "serve") return sockcheck::cli::serve_main(rest, io);
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return sockcheck::cli::kExitOk;

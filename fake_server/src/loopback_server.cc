@@ -1,0 +1,1000 @@
+// The loopback server over POSIX sockets. See loopback_server.h for the
+// contract and the loopback-specific semantics.
+//
+// Theory of operation. Three kinds of thread share one Impl:
+//
+//   caller      start() binds and listens, then starts the acceptor;
+//               stop() raises the wake pipe and joins everything.
+//   acceptor    owns the listening socket; polls it together with the wake
+//               pipe and the reap pipe; numbers connections, applies the
+//               accept delay, spawns one script thread per connection, and
+//               joins the script threads that announce (through the reap
+//               pipe) that they are done, so a long-running server does not
+//               accumulate dead threads.
+//   script      owns one connected socket; runs the steps with a
+//               ScriptRunner; publishes the observation; pings the reap pipe.
+//
+// Cancellation is a pipe that is written once by stop() and never drained:
+// its read end stays readable, so every poll() in every thread that watches
+// it wakes at once and every later poll() returns immediately. Deadlines are
+// the poll timeouts. No thread ever blocks outside poll().
+//
+// Shared state (counters, records, finished observations) is guarded by one
+// mutex; the sockets themselves are touched only by their owning thread.
+// This is the only file of the fake server that includes socket headers.
+#include "sockcheck/loopback_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <condition_variable>
+#include <cstring>
+#include <limits>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <system_error>
+#include <thread>
+#include <utility>
+
+#include "sockcheck/units.h"
+
+namespace sockcheck {
+
+std::string step_name(Step::Kind kind) {
+  switch (kind) {
+    case Step::Kind::accept: return "accept";
+    case Step::Kind::refuse: return "refuse";
+    case Step::Kind::read: return "read";
+    case Step::Kind::read_until_fin: return "read until-fin";
+    case Step::Kind::recv_buffer: return "recv-buffer";
+    case Step::Kind::write: return "write";
+    case Step::Kind::sleep: return "sleep";
+    case Step::Kind::half_close: return "half-close";
+    case Step::Kind::close: return "close";
+    case Step::Kind::reset: return "reset";
+    case Step::Kind::hang: return "hang";
+  }
+  return "unknown";
+}
+
+std::string format_endpoint(const Endpoint& endpoint) {
+  const bool v6 = endpoint.host.find(':') != std::string::npos;
+  return (v6 ? "[" + endpoint.host + "]" : endpoint.host) + ":" +
+         std::to_string(endpoint.port);
+}
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Events kept per connection; the log is for people, and a script of a
+// million 1-byte writes must not turn into a million entries.
+constexpr std::size_t kMaxEvents = 256;
+// Bytes one recv() may take when the script does not ask for pieces.
+constexpr std::size_t kReadBufferSize = 64 * 1024;
+
+std::error_code last_error() noexcept {
+  return {errno, std::system_category()};
+}
+
+// "ECONNRESET" for the errors the project names, the OS's text otherwise.
+std::string describe(const std::error_code& ec) {
+  std::string name = error_name(ec);
+  if (!name.empty() &&
+      std::isdigit(static_cast<unsigned char>(name.front())) != 0) {
+    return ec.message();
+  }
+  return name;
+}
+
+std::string millis(Duration d) {
+  return std::to_string(
+             std::chrono::duration_cast<std::chrono::milliseconds>(d).count()) +
+         "ms";
+}
+
+// Milliseconds until `end` for poll(), rounded up so a wait never ends
+// before its time, clamped to poll's range.
+int poll_timeout(TimePoint end) noexcept {
+  const Duration left = end - SteadyClock::now();
+  if (left <= Duration::zero()) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return static_cast<int>(std::min<long long>(ms, INT_MAX));
+}
+
+void close_fd(int& fd) noexcept {
+  if (fd >= 0) {
+    ::close(fd);  // never retried: Linux releases the descriptor even on EINTR
+    fd = -1;
+  }
+}
+
+// Close that sends RST instead of FIN: SO_LINGER with a zero timeout.
+void abort_fd(int& fd) noexcept {
+  if (fd < 0) return;
+  const linger lg{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+  close_fd(fd);
+}
+
+bool set_nonblocking(int fd) noexcept {
+  const int flags = ::fcntl(fd, F_GETFL);
+  return flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+}
+
+// A pipe whose read end is polled; see the theory of operation.
+struct Pipe {
+  int read_end = -1;
+  int write_end = -1;
+
+  std::error_code open() {
+    int fds[2];
+    if (::pipe(fds) != 0) return last_error();
+    read_end = fds[0];
+    write_end = fds[1];
+    for (const int fd : fds) {
+      if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || !set_nonblocking(fd)) {
+        const std::error_code ec = last_error();
+        close();
+        return ec;
+      }
+    }
+    return {};
+  }
+  // Never blocks: a full pipe is readable already, which is all that counts.
+  void ping() const noexcept {
+    const char byte = 1;
+    [[maybe_unused]] const ssize_t n = ::write(write_end, &byte, 1);
+  }
+  void drain() const noexcept {
+    char buf[64];
+    while (::read(read_end, buf, sizeof buf) > 0) {
+    }
+  }
+  void close() noexcept {
+    close_fd(read_end);
+    close_fd(write_end);
+  }
+};
+
+// A numeric address parsed into a sockaddr.
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  int family = AF_UNSPEC;
+  bool loopback = false;
+};
+
+std::optional<Address> parse_address(const std::string& text,
+                                     std::uint16_t port) {
+  Address a;
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    sin.sin_addr = v4;
+    std::memcpy(&a.storage, &sin, sizeof sin);
+    a.length = sizeof sin;
+    a.family = AF_INET;
+    a.loopback = (ntohl(v4.s_addr) >> 24) == 127;
+    return a;
+  }
+  if (::inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(port);
+    sin6.sin6_addr = v6;
+    std::memcpy(&a.storage, &sin6, sizeof sin6);
+    a.length = sizeof sin6;
+    a.family = AF_INET6;
+    // ::1, or ::ffff:127.x.y.z (an IPv4 loopback address in IPv6 form).
+    a.loopback = IN6_IS_ADDR_LOOPBACK(&v6) ||
+                 (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+    return a;
+  }
+  return std::nullopt;
+}
+
+// The address and port a socket is bound to, as an Endpoint.
+std::optional<Endpoint> bound_endpoint(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+    return std::nullopt;
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  Endpoint e;
+  if (ss.ss_family == AF_INET) {
+    sockaddr_in sin{};
+    std::memcpy(&sin, &ss, sizeof sin);
+    ::inet_ntop(AF_INET, &sin.sin_addr, text, sizeof text);
+    e.port = ntohs(sin.sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    sockaddr_in6 sin6{};
+    std::memcpy(&sin6, &ss, sizeof sin6);
+    ::inet_ntop(AF_INET6, &sin6.sin6_addr, text, sizeof text);
+    e.port = ntohs(sin6.sin6_port);
+  } else {
+    return std::nullopt;
+  }
+  e.host = text;
+  return e;
+}
+
+// The smallest `recv-buffer` of any script, for the listening socket.
+std::optional<std::uint64_t> smallest_recv_buffer(const Scenario& s) {
+  std::optional<std::uint64_t> smallest;
+  for (const auto& script : s.scripts) {
+    for (const auto& step : script.steps) {
+      if (step.kind == Step::Kind::recv_buffer &&
+          (!smallest || step.count < *smallest)) {
+        smallest = step.count;
+      }
+    }
+  }
+  return smallest;
+}
+
+int clamp_to_int(std::uint64_t v) noexcept {
+  return static_cast<int>(
+      std::min<std::uint64_t>(v, static_cast<std::uint64_t>(INT_MAX)));
+}
+
+bool first_step_is(const ConnectionScript* script, Step::Kind kind) {
+  return script != nullptr && !script->steps.empty() &&
+         script->steps.front().kind == kind;
+}
+
+}  // namespace
+
+// One accepted connection while its script runs; owned by Impl::records.
+struct ConnectionRecord {
+  int number = 0;
+  TimePoint accepted_at{};
+  std::thread thread;
+  // Guarded by Impl::mu: what the script is doing, for wait messages.
+  std::string doing = "starting";
+  TimePoint doing_since{};
+  bool finished = false;
+};
+
+struct LoopbackServer::Impl {
+  Scenario scenario;
+  std::string request;  // scenario.request_bytes(), computed once
+  LoopbackServerOptions options;
+  Endpoint bound;
+  bool refuse_mode = false;
+
+  int listen_fd = -1;  // owned by the acceptor once it runs
+  Pipe wake;           // written by stop(), never drained
+  Pipe reap;           // pinged by script threads when they end
+  std::thread acceptor;
+
+  std::mutex stop_mu;    // serializes stop() callers
+  bool started = false;  // guarded by stop_mu
+  bool joined = false;   // guarded by stop_mu
+
+  mutable std::mutex mu;
+  std::condition_variable changed;
+  bool stopped = false;
+  std::size_t accepted = 0;
+  std::size_t finished = 0;
+  std::list<std::unique_ptr<ConnectionRecord>> records;
+  std::vector<ServerObservation> done;
+
+  void run_acceptor();
+  void run_connection(ConnectionRecord& rec, int fd);
+  void publish(ConnectionRecord& rec, ServerObservation obs);
+  void reap_finished();
+  // Waits for the wake pipe or `d`; false if woken (stop requested).
+  bool pause(Duration d) const {
+    const TimePoint end = SteadyClock::now() + d;
+    for (;;) {
+      pollfd p{wake.read_end, POLLIN, 0};
+      const int rc = ::poll(&p, 1, poll_timeout(end));
+      if (rc > 0) return false;
+      if (rc == 0 && SteadyClock::now() >= end) return true;
+    }
+  }
+};
+
+namespace {
+
+// Runs one connection's script on its socket and fills the observation.
+class ScriptRunner {
+ public:
+  // `records_mu` guards rec.doing*; the other references outlive the run.
+  ScriptRunner(const Scenario& scenario, const std::string& request,
+               std::mutex& records_mu, ConnectionRecord& rec, int fd,
+               int wake_fd)
+      : scenario_(scenario),
+        request_(request),
+        records_mu_(records_mu),
+        rec_(rec),
+        fd_(fd),
+        script_(scenario.script_for(rec.number)),
+        wake_fd_(wake_fd),
+        deadline_(rec.accepted_at + scenario.deadline()) {
+    obs_.connection = rec.number;
+  }
+
+  ServerObservation run() {
+    run_script();
+    if (fd_ >= 0) {
+      // A failed or interrupted script: RST, so the client cannot take the
+      // end of a broken script for an orderly close.
+      abort_fd(fd_);
+      event("aborted the connection (RST)");
+    }
+    obs_.duration = SteadyClock::now() - rec_.accepted_at;
+    if (omitted_events_ > 0) {
+      obs_.events.push_back({obs_.duration, std::to_string(omitted_events_) +
+                                                " more events not recorded"});
+    }
+    return std::move(obs_);
+  }
+
+ private:
+  enum class Wait { ready, elapsed, deadline, stopped };
+
+  void run_script() {
+    const std::vector<Step> none;
+    const std::vector<Step>& steps = script_ != nullptr ? script_->steps : none;
+    if (script_ == nullptr ||
+        (!steps.empty() && steps.front().kind == Step::Kind::refuse)) {
+      // The kernel has accepted already; the closest thing to a refusal is
+      // an RST before any byte.
+      obs_.refused = true;
+      abort_fd(fd_);
+      event(script_ == nullptr
+                ? "no script covers this connection: refused with RST"
+                : "refused with RST (only connection 1 can be refused by "
+                  "not listening)");
+      obs_.script_completed = true;
+      return;
+    }
+    obs_.accepted = true;
+    const Duration delay = steps.empty() || steps.front().kind !=
+                                                    Step::Kind::accept
+                               ? Duration::zero()
+                               : steps.front().delay;
+    event(delay > Duration::zero()
+              ? "accepted (accept() delayed by " + format_duration(delay) + ")"
+              : "accepted");
+    int one = 1;
+    // The script decides the segmentation of writes; Nagle must not merge
+    // 1-byte pieces (nor delay them behind delayed ACKs).
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const Step& step = steps[i];
+      label_ = "step " + std::to_string(i + 1) + " (" + step_name(step.kind) +
+               ")" +
+               (step.where.line > 0 ? " at line " + std::to_string(step.where.line)
+                                    : "");
+      set_doing();
+      if (i == 0 && step.kind == Step::Kind::accept) continue;  // acceptor did it
+      if (!run_step(step)) return;
+    }
+    const bool ends_itself =
+        !steps.empty() && (steps.back().kind == Step::Kind::close ||
+                           steps.back().kind == Step::Kind::reset ||
+                           steps.back().kind == Step::Kind::hang);
+    if (!ends_itself && fd_ >= 0) {
+      label_ = "implicit close";
+      set_doing();
+      if (!do_close()) return;
+    }
+    obs_.script_completed = true;
+  }
+
+  bool run_step(const Step& step) {
+    if (fd_ < 0 && step.kind != Step::Kind::sleep) {
+      return fail("the connection is already closed");
+    }
+    switch (step.kind) {
+      case Step::Kind::accept:
+        event("accept: already accepted, nothing to do");
+        return true;
+      case Step::Kind::refuse:
+        return fail("refuse can only be the first step of a script");
+      case Step::Kind::read: return do_read(step, /*until_fin=*/false);
+      case Step::Kind::read_until_fin: return do_read(step, /*until_fin=*/true);
+      case Step::Kind::recv_buffer: return do_recv_buffer(step);
+      case Step::Kind::write: return do_write(step);
+      case Step::Kind::sleep: return do_sleep(step.delay);
+      case Step::Kind::half_close: return do_half_close();
+      case Step::Kind::close: return do_close();
+      case Step::Kind::reset:
+        abort_fd(fd_);
+        event("reset (RST)");
+        return true;
+      case Step::Kind::hang: return do_hang();
+    }
+    return fail("unknown step");
+  }
+
+  // Waits until `fd` reports `events` (0: only errors and hang-ups; fd -1:
+  // nothing, a plain pause), `until` passes, the connection's deadline
+  // passes, or stop() is called.
+  Wait wait(int fd, short events, TimePoint until) {
+    for (;;) {
+      const TimePoint now = SteadyClock::now();
+      if (now >= deadline_) return Wait::deadline;
+      if (now >= until) return Wait::elapsed;
+      pollfd p[2] = {{fd, events, 0}, {wake_fd_, POLLIN, 0}};
+      const int rc = ::poll(p, 2, poll_timeout(std::min(until, deadline_)));
+      if (rc < 0) continue;  // EINTR; the deadline check above bounds this
+      if (p[1].revents != 0) return Wait::stopped;
+      if (rc > 0 && p[0].revents != 0) return Wait::ready;
+    }
+  }
+
+  // A pause that ignores the socket: a gap or a sleep must not end early
+  // because the client sent data, nor spin on a readable socket.
+  bool pause(Duration d, const std::string& progress) {
+    const Wait w = wait(-1, 0, SteadyClock::now() + d);
+    if (w == Wait::elapsed) return true;
+    return wait_failed(w, progress);
+  }
+
+  // The failure for a wait that did not become ready.
+  bool wait_failed(Wait w, const std::string& progress) {
+    if (w == Wait::stopped) return fail("stopped by the server" + progress);
+    return fail("deadline (" + format_duration(scenario_.deadline()) +
+                " after accept) passed" + progress);
+  }
+
+  bool do_read(const Step& step, bool until_fin) {
+    const std::uint64_t want = step.count;
+    std::uint64_t got = 0;
+    std::size_t recvs = 0;
+    char buffer[kReadBufferSize];
+    auto progress = [&] {
+      return until_fin ? " after " + std::to_string(got) + " bytes"
+                       : " after " + std::to_string(got) + " of " +
+                             std::to_string(want) + " bytes";
+    };
+    while (until_fin || got < want) {
+      std::size_t cap = sizeof buffer;
+      if (step.chunk > 0) cap = static_cast<std::size_t>(std::min<std::uint64_t>(cap, step.chunk));
+      if (!until_fin) cap = static_cast<std::size_t>(std::min<std::uint64_t>(cap, want - got));
+      const ssize_t n = ::recv(fd_, buffer, cap, 0);
+      if (n > 0) {
+        obs_.received.append(buffer, static_cast<std::size_t>(n));
+        got += static_cast<std::uint64_t>(n);
+        ++recvs;
+        const bool more = until_fin || got < want;
+        if (more && step.chunk > 0 && step.gap > Duration::zero() &&
+            !pause(step.gap, progress())) {
+          return false;
+        }
+        continue;
+      }
+      if (n == 0) {
+        note_fin();
+        if (until_fin) break;
+        return fail("client FIN" + progress());
+      }
+      const std::error_code ec = last_error();
+      if (is_interrupted(ec)) continue;
+      if (is_would_block(ec)) {
+        const Wait w = wait(fd_, POLLIN, deadline_);
+        if (w != Wait::ready) return wait_failed(w, progress());
+        continue;
+      }
+      if (is_reset(ec)) {
+        note_reset(ec);
+        return fail("client reset the connection (" + describe(ec) + ")" +
+                    progress());
+      }
+      return fail("recv failed: " + describe(ec) + progress());
+    }
+    event("read " + std::to_string(got) + " bytes in " +
+          std::to_string(recvs) + " recv" + (recvs == 1 ? "" : "s"));
+    return true;
+  }
+
+  bool do_recv_buffer(const Step& step) {
+    const int size = clamp_to_int(step.count);
+    if (::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0) {
+      return fail("setsockopt(SO_RCVBUF) failed: " + describe(last_error()));
+    }
+    int actual = 0;
+    socklen_t len = sizeof actual;
+    ::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &actual, &len);
+    event("receive buffer set to " + std::to_string(step.count) +
+          " bytes (the kernel reports " + std::to_string(actual) + ")");
+    return true;
+  }
+
+  bool do_write(const Step& step) {
+    const std::string data = materialize(step.data, request_);
+    std::size_t off = 0;
+    std::size_t pieces = 0;
+    auto progress = [&] {
+      return " after " + std::to_string(off) + " of " +
+             std::to_string(data.size()) + " bytes";
+    };
+    while (off < data.size()) {
+      const std::size_t piece =
+          step.chunk > 0 ? static_cast<std::size_t>(std::min<std::uint64_t>(
+                               step.chunk, data.size() - off))
+                         : data.size() - off;
+      const std::size_t piece_end = off + piece;
+      while (off < piece_end) {
+        const ssize_t n =
+            ::send(fd_, data.data() + off, piece_end - off, MSG_NOSIGNAL);
+        if (n > 0) {
+          off += static_cast<std::size_t>(n);
+          obs_.bytes_sent += static_cast<std::uint64_t>(n);
+          continue;
+        }
+        const std::error_code ec =
+            n == 0 ? std::make_error_code(std::errc::resource_unavailable_try_again)
+                   : last_error();
+        if (is_interrupted(ec)) continue;
+        if (is_would_block(ec)) {
+          const Wait w = wait(fd_, POLLOUT, deadline_);
+          if (w == Wait::deadline) {
+            return wait_failed(w, progress() + " (the client is not reading)");
+          }
+          if (w != Wait::ready) return wait_failed(w, progress());
+          continue;
+        }
+        if (is_reset(ec)) {
+          note_reset(ec);
+          return fail("client reset the connection (" + describe(ec) + ")" +
+                      progress());
+        }
+        return fail("send failed: " + describe(ec) + progress());
+      }
+      ++pieces;
+      if (off < data.size() && step.chunk > 0 && step.gap > Duration::zero()) {
+        if (!pause(step.gap, progress())) return false;
+      }
+    }
+    event("wrote " + std::to_string(off) + " bytes in " +
+          std::to_string(pieces) + " piece" + (pieces == 1 ? "" : "s"));
+    return true;
+  }
+
+  bool do_sleep(Duration d) {
+    if (!pause(d, "")) return false;
+    event("slept " + format_duration(d));
+    return true;
+  }
+
+  bool do_half_close() {
+    if (::shutdown(fd_, SHUT_WR) != 0) {
+      const std::error_code ec = last_error();
+      if (is_reset(ec)) note_reset(ec);
+      return fail("shutdown(SHUT_WR) failed: " + describe(ec));
+    }
+    event("half-close (FIN sent)");
+    return true;
+  }
+
+  bool do_close() {
+    // Unread client data turns the kernel's FIN into an RST; say so.
+    char probe = 0;
+    const ssize_t n = ::recv(fd_, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) {
+      int pending = 0;
+      ::ioctl(fd_, FIONREAD, &pending);
+      obs_.closed_with_unread = true;
+      close_fd(fd_);
+      event("close with " + std::to_string(pending) +
+            " unread bytes (the kernel sends RST)");
+      return true;
+    }
+    if (n < 0) {
+      const std::error_code ec = last_error();
+      if (is_reset(ec)) note_reset(ec);
+    }
+    close_fd(fd_);
+    event("close (FIN sent)");
+    return true;
+  }
+
+  bool do_hang() {
+    event("hang: holding the connection open without FIN");
+    // events = 0: only an error (RST) or a full hang-up wakes us; the
+    // client's FIN alone does not end a hang, since a half-closing client
+    // still waits for the reply.
+    const Wait w = wait(fd_, 0, deadline_);
+    if (w == Wait::stopped) return wait_failed(w, "");
+    if (w == Wait::ready) {
+      int err = 0;
+      socklen_t len = sizeof err;
+      ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
+      const std::error_code ec{err, std::system_category()};
+      if (err != 0 && is_reset(ec)) {
+        note_reset(ec);
+        event("hang ended: client reset the connection");
+      } else {
+        event("hang ended: the connection was closed on both sides");
+      }
+    } else {
+      event("hang ended at the deadline");
+    }
+    abort_fd(fd_);
+    event("released the connection with RST");
+    return true;
+  }
+
+  void note_fin() {
+    if (obs_.saw_client_fin) return;
+    obs_.saw_client_fin = true;
+    obs_.client_fin_at = SteadyClock::now() - rec_.accepted_at;
+    event("client FIN");
+  }
+
+  void note_reset(const std::error_code& ec) {
+    if (obs_.client_reset) return;
+    obs_.client_reset = true;
+    event("client reset (" + describe(ec) + ")");
+  }
+
+  bool fail(const std::string& why) {
+    obs_.failure = label_ + ": " + why;
+    event("failed: " + obs_.failure);
+    return false;
+  }
+
+  void event(std::string what) {
+    if (obs_.events.size() + 1 >= kMaxEvents) {
+      ++omitted_events_;
+      return;
+    }
+    obs_.events.push_back({SteadyClock::now() - rec_.accepted_at, std::move(what)});
+  }
+
+  void set_doing() {
+    std::lock_guard lock(records_mu_);
+    rec_.doing = label_;
+    rec_.doing_since = SteadyClock::now();
+  }
+
+  const Scenario& scenario_;
+  const std::string& request_;
+  std::mutex& records_mu_;
+  ConnectionRecord& rec_;
+  int fd_;
+  const ConnectionScript* script_;
+  int wake_fd_;
+  TimePoint deadline_;
+  std::string label_ = "accept";
+  std::size_t omitted_events_ = 0;
+  ServerObservation obs_;
+};
+
+}  // namespace
+
+void LoopbackServer::Impl::publish(ConnectionRecord& rec,
+                                   ServerObservation obs) {
+  if (options.on_finished) options.on_finished(obs);
+  {
+    std::lock_guard lock(mu);
+    if (options.keep_observations) {
+      const auto at = std::find_if(done.begin(), done.end(), [&](const auto& o) {
+        return o.connection > obs.connection;
+      });
+      done.insert(at, std::move(obs));
+    }
+    ++finished;
+    rec.finished = true;
+  }
+  changed.notify_all();
+}
+
+void LoopbackServer::Impl::run_connection(ConnectionRecord& rec, int fd) {
+  ScriptRunner runner(scenario, request, mu, rec, fd, wake.read_end);
+  publish(rec, runner.run());
+  reap.ping();
+}
+
+void LoopbackServer::Impl::reap_finished() {
+  std::list<std::unique_ptr<ConnectionRecord>> dead;
+  {
+    std::lock_guard lock(mu);
+    for (auto it = records.begin(); it != records.end();) {
+      if ((*it)->finished) {
+        dead.splice(dead.end(), records, it++);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& r : dead) {
+    if (r->thread.joinable()) r->thread.join();  // it has published: ends now
+  }
+}
+
+void LoopbackServer::Impl::run_acceptor() {
+  if (refuse_mode) {
+    ServerObservation obs;
+    obs.connection = 1;
+    obs.refused = true;
+    obs.script_completed = true;
+    obs.events.push_back(
+        {Duration::zero(),
+         "refused: port bound but never listening, so the kernel refuses "
+         "every connect (ECONNREFUSED)"});
+    const bool later_scripts = std::any_of(
+        scenario.scripts.begin(), scenario.scripts.end(),
+        [](const ConnectionScript& c) {
+          return (c.last == 0 || c.last > 1) &&
+                 !first_step_is(&c, Step::Kind::refuse);
+        });
+    if (later_scripts) {
+      obs.events.push_back(
+          {Duration::zero(),
+           "the scripts for connections 2+ cannot be reached over loopback "
+           "(only the simulated transport runs them after a refusal)"});
+    }
+    ConnectionRecord rec;
+    rec.number = 1;
+    {
+      std::lock_guard lock(mu);
+      accepted = 1;
+    }
+    publish(rec, std::move(obs));
+    return;
+  }
+  std::size_t count = 0;
+  for (;;) {
+    pollfd p[3] = {{listen_fd, POLLIN, 0},
+                   {wake.read_end, POLLIN, 0},
+                   {reap.read_end, POLLIN, 0}};
+    const int rc = ::poll(p, 3, -1);
+    if (rc < 0) continue;  // EINTR
+    if (p[1].revents != 0) break;
+    if (p[2].revents != 0) {
+      reap.drain();
+      reap_finished();
+    }
+    if (p[0].revents == 0) continue;
+
+    const int number = static_cast<int>(count + 1);
+    const ConnectionScript* script = scenario.script_for(number);
+    if (first_step_is(script, Step::Kind::accept) &&
+        script->steps.front().delay > Duration::zero()) {
+      // `accept after D`: the connection waits in the listen queue (the
+      // client's connect has already completed) while we hold off accept().
+      if (!pause(script->steps.front().delay)) break;
+    }
+    const int fd = ::accept4(listen_fd, nullptr, nullptr,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      const int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR ||
+          err == ECONNABORTED) {
+        continue;  // the client gave up before we took it
+      }
+      // Out of descriptors or memory: back off instead of spinning.
+      if (!pause(std::chrono::milliseconds(50))) break;
+      continue;
+    }
+    ++count;
+    auto rec = std::make_unique<ConnectionRecord>();
+    ConnectionRecord& r = *rec;
+    r.number = number;
+    r.accepted_at = SteadyClock::now();
+    r.doing_since = r.accepted_at;
+    bool started_thread = true;
+    {
+      std::lock_guard lock(mu);
+      accepted = count;
+      records.push_back(std::move(rec));
+      // Started under the lock so that reap_finished() never sees a record
+      // whose thread member is still being assigned.
+      try {
+        r.thread = std::thread([this, &r, fd] { run_connection(r, fd); });
+      } catch (const std::system_error&) {
+        started_thread = false;
+      }
+    }
+    changed.notify_all();
+    if (!started_thread) {
+      // Out of threads: the connection cannot be served; say so rather than
+      // leave the client waiting.
+      int doomed = fd;
+      abort_fd(doomed);
+      ServerObservation obs;
+      obs.connection = number;
+      obs.failure = "could not start a thread for the connection";
+      obs.events.push_back({Duration::zero(), "aborted the connection (RST)"});
+      publish(r, std::move(obs));
+      reap_finished();
+    }
+    if (options.max_connections != 0 && count >= options.max_connections) {
+      break;  // later connects are refused once the socket is closed
+    }
+  }
+  close_fd(listen_fd);
+}
+
+LoopbackServer::LoopbackServer() : impl_(std::make_unique<Impl>()) {}
+
+LoopbackServer::~LoopbackServer() { stop(); }
+
+LoopbackStart LoopbackServer::start(const Scenario& scenario,
+                                    const LoopbackServerOptions& options) {
+  using Problem = LoopbackStart::Problem;
+  std::lock_guard stop_lock(impl_->stop_mu);
+  Impl& s = *impl_;
+  if (s.started) {
+    return {{}, "the server was started already", Problem::already_started};
+  }
+  const auto addr = parse_address(options.listen_address, options.port);
+  if (!addr) {
+    return {{},
+            "'" + options.listen_address +
+                "' is not a numeric IPv4 or IPv6 address",
+            Problem::bad_address};
+  }
+  const std::string where =
+      format_endpoint({options.listen_address, options.port});
+  if (!addr->loopback && !options.allow_non_loopback) {
+    return {{},
+            options.listen_address +
+                " is not a loopback address; binding it needs an explicit "
+                "permission (allow_non_loopback)",
+            Problem::not_loopback};
+  }
+  const int fd = ::socket(addr->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {{}, "socket: " + describe(last_error()), Problem::system};
+  int lfd = fd;
+  auto fail = [&](const std::string& what) {
+    const std::error_code ec = last_error();
+    close_fd(lfd);
+    return LoopbackStart{{}, what + ": " + describe(ec), Problem::system};
+  };
+  const int one = 1;
+  if (::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
+    return fail("setsockopt(SO_REUSEADDR)");
+  }
+  if (addr->family == AF_INET6 &&
+      ::setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
+    return fail("setsockopt(IPV6_V6ONLY)");
+  }
+  if (const auto rcvbuf = smallest_recv_buffer(scenario)) {
+    // Before listen(): accepted sockets inherit it and the window scale is
+    // fixed at the handshake, so a later setsockopt alone would be too late.
+    const int size = clamp_to_int(*rcvbuf);
+    if (::setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) != 0) {
+      return fail("setsockopt(SO_RCVBUF)");
+    }
+  }
+  if (!set_nonblocking(lfd)) return fail("fcntl(O_NONBLOCK)");
+  if (::bind(lfd, reinterpret_cast<const sockaddr*>(&addr->storage),
+             addr->length) != 0) {
+    return fail("bind " + where);
+  }
+  const bool refuse = first_step_is(scenario.script_for(1), Step::Kind::refuse);
+  if (!refuse && ::listen(lfd, SOMAXCONN) != 0) return fail("listen " + where);
+  const auto bound = bound_endpoint(lfd);
+  if (!bound) return fail("getsockname");
+  if (const std::error_code ec = s.wake.open()) {
+    close_fd(lfd);
+    return {{}, "pipe: " + describe(ec), Problem::system};
+  }
+  if (const std::error_code ec = s.reap.open()) {
+    close_fd(lfd);
+    s.wake.close();
+    return {{}, "pipe: " + describe(ec), Problem::system};
+  }
+  s.scenario = scenario;
+  s.request = scenario.request_bytes();
+  s.options = options;
+  s.bound = *bound;
+  s.refuse_mode = refuse;
+  s.listen_fd = lfd;
+  s.started = true;
+  s.acceptor = std::thread([&s] { s.run_acceptor(); });
+  return {*bound, {}, Problem::none};
+}
+
+Endpoint LoopbackServer::endpoint() const {
+  std::lock_guard lock(impl_->stop_mu);
+  return impl_->bound;
+}
+
+bool LoopbackServer::refusing() const {
+  std::lock_guard lock(impl_->stop_mu);
+  return impl_->refuse_mode;
+}
+
+std::size_t LoopbackServer::finished_count() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->finished;
+}
+
+std::vector<ServerObservation> LoopbackServer::observations() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->done;
+}
+
+LoopbackWait LoopbackServer::wait_for_connections(std::size_t n,
+                                                  Duration timeout) {
+  return wait_for_connections(n, SteadyClock::now() + timeout);
+}
+
+LoopbackWait LoopbackServer::wait_for_connections(std::size_t n,
+                                                  TimePoint deadline) {
+  Impl& s = *impl_;
+  std::unique_lock lock(s.mu);
+  auto ready = [&] { return s.finished >= n || s.stopped; };
+  if (deadline == TimePoint::max()) {
+    s.changed.wait(lock, ready);
+  } else {
+    s.changed.wait_until(lock, deadline, ready);
+  }
+  if (s.finished >= n) return {true, {}};
+  std::string msg =
+      std::to_string(s.finished) + " of " + std::to_string(n) +
+      " connection" + (n == 1 ? "" : "s") + " finished " +
+      (s.stopped ? "before the server stopped" : "by the deadline") + " (" +
+      std::to_string(s.accepted) + " accepted)";
+  for (const auto& r : s.records) {
+    if (r->finished) continue;
+    msg += "; connection " + std::to_string(r->number) + " is in " + r->doing +
+           " since +" + millis(r->doing_since - r->accepted_at);
+  }
+  return {false, msg};
+}
+
+LoopbackWait LoopbackServer::wait_for_accepted(std::size_t n,
+                                               Duration timeout) {
+  Impl& s = *impl_;
+  std::unique_lock lock(s.mu);
+  s.changed.wait_until(lock, SteadyClock::now() + timeout,
+                       [&] { return s.accepted >= n || s.stopped; });
+  if (s.accepted >= n) return {true, {}};
+  return {false, std::to_string(s.accepted) + " of " + std::to_string(n) +
+                     " connection" + (n == 1 ? "" : "s") + " accepted " +
+                     (s.stopped ? "before the server stopped"
+                                : "by the deadline")};
+}
+
+void LoopbackServer::stop() {
+  std::lock_guard stop_lock(impl_->stop_mu);
+  Impl& s = *impl_;
+  if (!s.started || s.joined) return;
+  s.wake.ping();
+  s.acceptor.join();
+  close_fd(s.listen_fd);  // unless the acceptor closed it already
+  std::list<std::unique_ptr<ConnectionRecord>> all;
+  {
+    std::lock_guard lock(s.mu);
+    all.swap(s.records);
+  }
+  for (auto& r : all) {
+    if (r->thread.joinable()) r->thread.join();
+  }
+  s.wake.close();
+  s.reap.close();
+  s.joined = true;
+  {
+    std::lock_guard lock(s.mu);
+    s.stopped = true;
+  }
+  s.changed.notify_all();
+}
+
+}  // namespace sockcheck
