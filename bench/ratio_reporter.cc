@@ -2,6 +2,7 @@
 
 #include <iomanip>
 #include <iostream>
+#include <string>
 
 namespace sockcheck::bench {
 
@@ -46,6 +47,15 @@ int RatioReporter::PrintRatios(std::ostream& out) const {
 }
 
 int run_with_ratios(int argc, char** argv, std::vector<RatioSpec> specs) {
+  // Defaults that a command line can still override (later flags win):
+  // repetitions interleaved at random so slow drifts of the machine hit
+  // baseline and candidate alike, and only the aggregates printed.
+  std::vector<char*> args(argv, argv + argc);
+  std::string interleave = "--benchmark_enable_random_interleaving=true";
+  std::string aggregates = "--benchmark_report_aggregates_only=true";
+  args.insert(args.begin() + 1, {interleave.data(), aggregates.data()});
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   RatioReporter reporter(std::move(specs));

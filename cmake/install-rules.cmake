@@ -12,12 +12,18 @@ install(TARGETS ${sockcheck_targets}
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 
-foreach(dir client fake_server harness)
+foreach(dir client fake_server harness harness/gtest)
   if(EXISTS "${PROJECT_SOURCE_DIR}/${dir}/include")
     install(DIRECTORY "${PROJECT_SOURCE_DIR}/${dir}/include/"
             DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
   endif()
 endforeach()
+
+# The built-in conformance suite, for downstream tests
+# (SOCKCHECK_SCENARIOS_DIR in the package config).
+install(DIRECTORY "${PROJECT_SOURCE_DIR}/corpora/scenarios/"
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/sockcheck/scenarios)
+get_property(SOCKCHECK_HAS_GTEST GLOBAL PROPERTY SOCKCHECK_HAS_GTEST)
 
 if(TARGET sockcheck)
   install(TARGETS sockcheck RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
@@ -28,10 +34,12 @@ install(EXPORT sockcheckTargets
   NAMESPACE sockcheck::
   DESTINATION ${sockcheck_cmake_dir})
 
+set(SOCKCHECK_INSTALL_SCENARIOS_DIR ${CMAKE_INSTALL_DATADIR}/sockcheck/scenarios)
 configure_package_config_file(
   "${PROJECT_SOURCE_DIR}/cmake/sockcheckConfig.cmake.in"
   "${PROJECT_BINARY_DIR}/sockcheckConfig.cmake"
-  INSTALL_DESTINATION ${sockcheck_cmake_dir})
+  INSTALL_DESTINATION ${sockcheck_cmake_dir}
+  PATH_VARS SOCKCHECK_INSTALL_SCENARIOS_DIR)
 write_basic_package_version_file(
   "${PROJECT_BINARY_DIR}/sockcheckConfigVersion.cmake"
   COMPATIBILITY SameMinorVersion)
