@@ -4,6 +4,7 @@
 # `sockcheck_<name>` with the public alias `sockcheck::<name>`, the project's
 # warning set, and its own include directory (<folder>/include). Consumers
 # always link the alias; the prefixed name exists for install/export.
+# NO_INSTALL keeps a developer-only library (fuzzing) out of the export.
 
 set(SOCKCHECK_WARNINGS
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
@@ -16,7 +17,7 @@ function(sockcheck_warnings target)
 endfunction()
 
 function(sockcheck_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "NO_INSTALL" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   set(target sockcheck_${name})
   add_library(${target} ${ARG_SOURCES})
   add_library(sockcheck::${name} ALIAS ${target})
@@ -33,5 +34,7 @@ function(sockcheck_library name)
     target_link_libraries(${target} PRIVATE ${ARG_PRIVATE_DEPS})
   endif()
   sockcheck_warnings(${target})
-  set_property(GLOBAL APPEND PROPERTY SOCKCHECK_INSTALL_TARGETS ${target})
+  if(NOT ARG_NO_INSTALL)
+    set_property(GLOBAL APPEND PROPERTY SOCKCHECK_INSTALL_TARGETS ${target})
+  endif()
 endfunction()
