@@ -28,5 +28,11 @@ int client_main(std::span<const std::string_view> args, Streams io);
 // `sockcheck serve`: blocks SIGINT/SIGTERM in the calling thread while it
 // runs (they end the server cleanly) and restores the mask on return.
 int serve_main(std::span<const std::string_view> args, Streams io);
+// `sockcheck run`: runs scenarios against a client and judges every rule;
+// 0 all conform, 1 a rule was violated, 2 usage or scenario errors.
+int run_main(std::span<const std::string_view> args, Streams io);
+// `sockcheck fuzz-scenario`: a fault_schedule fuzz input printed as a
+// scenario file; 0 written, 2 usage error or unreadable input.
+int fuzz_scenario_main(std::span<const std::string_view> args, Streams io);
 
 }  // namespace sockcheck::cli

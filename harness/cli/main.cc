@@ -16,9 +16,14 @@ constexpr std::string_view kUsage =
     "                     half-close, read until the server closes)\n"
     "  serve SCENARIO     run a scenario's fake server on loopback TCP and\n"
     "                     print what it observed on each connection\n"
+    "  run PATH...        run scenarios (files or folders) against a client\n"
+    "                     and judge every conformance rule\n"
+    "  fuzz-scenario INPUT  print a fault_schedule fuzz input (a crash) as a\n"
+    "                     scenario file\n"
     "\n"
     "Run `sockcheck COMMAND --help` for the options of a command.\n"
-    "Exit status: 0 success, 1 failure, 2 usage error; `client` adds\n"
+    "Exit status: 0 success, 1 failure (for `run`: a rule was violated),\n"
+    "2 usage error (for `run` also a scenario that does not parse); `client` adds\n"
     "3 connect failed, 4 reset by peer, 5 timed out.\n";
 
 }  // namespace
@@ -35,6 +40,10 @@ int main(int argc, char** argv) {
                                                args.size() - 1);
   if (command == "client") return sockcheck::cli::client_main(rest, io);
   if (command == "serve") return sockcheck::cli::serve_main(rest, io);
+  if (command == "run") return sockcheck::cli::run_main(rest, io);
+  if (command == "fuzz-scenario") {
+    return sockcheck::cli::fuzz_scenario_main(rest, io);
+  }
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return sockcheck::cli::kExitOk;

@@ -1,0 +1,412 @@
+// `sockcheck run [OPTIONS] PATH...`: run scenarios against a client and judge
+// every conformance rule.
+//
+// Theory of operation. Everything that can be wrong with the invocation is
+// found before the first run, so a usage or scenario error costs nothing and
+// never leaves a half-written report: options are parsed, every PATH is
+// expanded (a folder to its *.scn files, recursively, sorted), every file is
+// parsed (all parse errors are printed, not just the first), the filter is
+// applied, the client command is checked and the report files are opened.
+// Then each scenario runs `--repeat` times in a row, one progress line per
+// run (its start is flushed before the run, so a slow run shows what it is
+// waiting for). Each finished run is condensed into a RunRecord at once, so
+// a long --repeat over MiB-sized responses does not keep every byte alive.
+// The summary table, the JUnit and JSON files are rendered from the records
+// (report.h) at the end.
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "sockcheck/report.h"
+#include "sockcheck/runner.h"
+#include "sockcheck/scenario_parser.h"
+#include "sockcheck/units.h"
+
+namespace sockcheck::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kHelp =
+    "usage: sockcheck run [OPTIONS] PATH...\n"
+    "\n"
+    "Runs every scenario in the PATHs (scenario files, or folders searched\n"
+    "recursively for *.scn files) against a client and judges each run by the\n"
+    "conformance rules: request-delivered, half-close, response-delivered,\n"
+    "honest-outcome, bounded, survives-peer, closes-once, syscall-robust.\n"
+    "Without --client-cmd the client is sockcheck's reference client, in\n"
+    "process.\n"
+    "\n"
+    "options:\n"
+    "  --client-cmd 'PROGRAM ARGS... {host} {port}'\n"
+    "                        run this program as the client, once per run, over\n"
+    "                        loopback TCP: the request on its stdin, the response\n"
+    "                        from its stdout, exit status 0 meaning \"I saw an\n"
+    "                        orderly close\". {host}, {port}, {timeout_ms} and\n"
+    "                        {timeout_s} are replaced (the timeout is the\n"
+    "                        scenario's). Split into words like a shell would\n"
+    "                        (quotes, backslashes) but run without one. The\n"
+    "                        program is killed at the scenario's deadline.\n"
+    "  --shell               run the --client-cmd text with /bin/sh -c instead\n"
+    "  --transport sim|tcp   sim: simulated TCP in memory, virtual time (only\n"
+    "                        for the in-process client; the default for it);\n"
+    "                        tcp: real loopback TCP (the default, and the only\n"
+    "                        choice, with --client-cmd)\n"
+    "  --repeat N            run each scenario N times in a row (default 1);\n"
+    "                        the table then shows counts such as 49/50\n"
+    "  --seed N              replace every scenario's seed\n"
+    "  --timeout DURATION    replace every scenario's client timeout (and with\n"
+    "                        it the deadline), e.g. 500ms, 10s\n"
+    "  --filter PATTERN      run only scenarios whose name contains PATTERN, or\n"
+    "                        matches it as a glob when it has * ? or [;\n"
+    "                        repeatable (a scenario matching any runs)\n"
+    "  --junit FILE          write a JUnit XML report (one test case per\n"
+    "                        scenario)\n"
+    "  --json FILE           write a JSON report of every run\n"
+    "  --verbose             print every rule's verdict and evidence, what the\n"
+    "                        client did, the model's reasoning and the server's\n"
+    "                        observations under each run\n"
+    "  --quiet               print no progress line for a run that passed\n"
+    "                        (failures and the summary are still printed)\n"
+    "  -h, --help            this text\n"
+    "\n"
+    "output: one line per run, `[ 7/42] reset-mid-response (tcp) ... ok 12 ms`\n"
+    "or `... FAIL 5012 ms: honest-outcome, bounded` followed by the evidence;\n"
+    "then a table of scenarios x rules (ok, FAIL, - for not applicable) and\n"
+    "the totals, ending with a line `N passed, M failed`.\n"
+    "\n"
+    "exit status:\n"
+    "  0  every run of every scenario kept every rule\n"
+    "  1  a rule was violated in some run (or a run could not be carried out)\n"
+    "  2  usage error, a PATH that does not exist, or a scenario file that\n"
+    "     does not parse (each printed as file:line:col: message; nothing\n"
+    "     is run)\n";
+
+struct Options {
+  std::vector<std::string> paths;
+  std::optional<std::string> client_cmd;
+  bool shell = false;
+  std::optional<TransportKind> transport;
+  std::size_t repeat = 1;
+  std::optional<std::uint64_t> seed;
+  std::optional<Duration> timeout;
+  std::vector<std::string> filters;
+  std::optional<std::string> junit;
+  std::optional<std::string> json;
+  bool verbose = false;
+  bool quiet = false;
+};
+
+int usage_error(Streams io, const std::string& message) {
+  io.err << "sockcheck run: " << message << "\n"
+         << "Try `sockcheck run --help`.\n";
+  return kExitUsage;
+}
+
+template <typename T>
+std::optional<T> parse_number(std::string_view s) {
+  T value{};
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return value;
+}
+
+// Parses the arguments into `opt`; returns an exit status to stop with
+// (help or a usage error), or nullopt to go on.
+std::optional<int> parse_options(std::span<const std::string_view> args, Options& opt,
+                                 Streams io) {
+  bool options_done = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (options_done || a.size() < 2 || a.front() != '-') {
+      opt.paths.emplace_back(a);
+      continue;
+    }
+    if (a == "--") {
+      options_done = true;
+      continue;
+    }
+    if (a == "-h" || a == "--help") {
+      io.out << kHelp;
+      return kExitOk;
+    }
+    // --name=value and --name value are both accepted.
+    std::optional<std::string_view> inline_value;
+    if (const auto eq = a.find('='); a.starts_with("--") && eq != std::string_view::npos) {
+      inline_value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    }
+    const std::string name(a);
+    auto value = [&]() -> std::optional<std::string_view> {
+      if (inline_value) return inline_value;
+      if (i + 1 >= args.size()) return std::nullopt;
+      return args[++i];
+    };
+    auto flag = [&]() -> bool { return !inline_value; };
+    if (name == "--shell" || name == "--verbose" || name == "--quiet") {
+      if (!flag()) return usage_error(io, name + " takes no value");
+      if (name == "--shell") opt.shell = true;
+      if (name == "--verbose") opt.verbose = true;
+      if (name == "--quiet") opt.quiet = true;
+      continue;
+    }
+    const bool takes_value = name == "--client-cmd" || name == "--transport" ||
+                             name == "--repeat" || name == "--seed" ||
+                             name == "--timeout" || name == "--filter" ||
+                             name == "--junit" || name == "--json";
+    if (!takes_value) return usage_error(io, "unknown option '" + std::string(args[i]) + "'");
+    const auto v = value();
+    if (!v) return usage_error(io, name + " needs a value");
+    const std::string text(*v);
+    if (name == "--client-cmd") {
+      opt.client_cmd = text;
+    } else if (name == "--transport") {
+      if (text == "sim") {
+        opt.transport = TransportKind::sim;
+      } else if (text == "tcp") {
+        opt.transport = TransportKind::tcp;
+      } else {
+        return usage_error(io, "--transport '" + text + "': expected sim or tcp");
+      }
+    } else if (name == "--repeat") {
+      const auto n = parse_number<std::size_t>(text);
+      if (!n || *n == 0) {
+        return usage_error(io, "--repeat '" + text + "': expected a whole number of at least 1");
+      }
+      opt.repeat = *n;
+    } else if (name == "--seed") {
+      const auto n = parse_number<std::uint64_t>(text);
+      if (!n) return usage_error(io, "--seed '" + text + "': expected a whole number");
+      opt.seed = *n;
+    } else if (name == "--timeout") {
+      std::string why;
+      const auto d = parse_duration(text, &why);
+      if (!d) return usage_error(io, "--timeout '" + text + "': " + why);
+      if (*d <= Duration::zero()) {
+        return usage_error(io, "--timeout '" + text + "': must be more than zero");
+      }
+      opt.timeout = *d;
+    } else if (name == "--filter") {
+      if (text.empty()) return usage_error(io, "--filter needs a non-empty pattern");
+      opt.filters.push_back(text);
+    } else if (name == "--junit") {
+      opt.junit = text;
+    } else if (name == "--json") {
+      opt.json = text;
+    }
+  }
+  if (opt.paths.empty()) return usage_error(io, "expected at least one scenario file or folder");
+  if (opt.shell && !opt.client_cmd) return usage_error(io, "--shell needs --client-cmd");
+  if (opt.verbose && opt.quiet) return usage_error(io, "--verbose and --quiet exclude each other");
+  if (opt.client_cmd && opt.transport == TransportKind::sim) {
+    return usage_error(io,
+                       "--transport sim runs the in-process client only; a --client-cmd "
+                       "program runs over tcp");
+  }
+  return std::nullopt;
+}
+
+// The scenario files under the PATHs, in order, each once. A PATH that does
+// not exist, or a folder without *.scn files, is a usage error.
+std::optional<std::vector<fs::path>> expand_paths(const std::vector<std::string>& paths,
+                                                  Streams io) {
+  std::vector<fs::path> files;
+  std::set<fs::path> seen;
+  auto add = [&](const fs::path& p) {
+    std::error_code ec;
+    fs::path key = fs::weakly_canonical(p, ec);
+    if (ec) key = p;
+    if (seen.insert(key).second) files.push_back(p);
+  };
+  for (const std::string& text : paths) {
+    const fs::path path(text);
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (ec || !fs::exists(st)) {
+      usage_error(io, "'" + text + "': no such file or folder");
+      return std::nullopt;
+    }
+    if (fs::is_directory(st)) {
+      std::vector<fs::path> found;
+      for (auto it = fs::recursive_directory_iterator(path, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        std::error_code type_ec;
+        if (it->path().extension() == ".scn" && it->is_regular_file(type_ec)) {
+          found.push_back(it->path());
+        }
+      }
+      if (ec) {
+        usage_error(io, "'" + text + "': cannot be read: " + ec.message());
+        return std::nullopt;
+      }
+      if (found.empty()) {
+        usage_error(io, "'" + text + "': no *.scn scenario files in this folder");
+        return std::nullopt;
+      }
+      std::sort(found.begin(), found.end());
+      for (const fs::path& f : found) add(f);
+    } else {
+      add(path);
+    }
+  }
+  return files;
+}
+
+void print_parse_error(std::ostream& err, const ParseError& e) {
+  err << e.to_string() << "\n";
+  if (!e.line_text.empty() && e.where.column > 0) {
+    std::string caret;
+    const auto col = static_cast<std::size_t>(e.where.column - 1);
+    for (std::size_t i = 0; i < col && i < e.line_text.size(); ++i) {
+      caret += e.line_text[i] == '\t' ? '\t' : ' ';
+    }
+    err << "  " << e.line_text << "\n  " << caret << "^\n";
+  }
+}
+
+bool matches(const std::string& name, const std::vector<std::string>& filters) {
+  if (filters.empty()) return true;
+  for (const std::string& f : filters) {
+    const bool glob = f.find_first_of("*?[") != std::string::npos;
+    if (glob ? ::fnmatch(f.c_str(), name.c_str(), 0) == 0
+             : name.find(f) != std::string::npos) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Opens a report file before anything runs, so a bad path is a usage error
+// rather than the loss of a long run's results.
+bool open_report(const std::optional<std::string>& path, std::ofstream& file,
+                 const char* option, Streams io) {
+  if (!path) return true;
+  file.open(*path, std::ios::binary | std::ios::trunc);
+  if (!file) {
+    usage_error(io, std::string(option) + " '" + *path + "': cannot be written");
+    return false;
+  }
+  return true;
+}
+
+bool write_report(std::ofstream& file, const std::string& path, const std::string& text,
+                  Streams io) {
+  file << text;
+  file.close();
+  if (!file) {
+    io.err << "sockcheck run: writing '" << path << "' failed\n";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int run_main(std::span<const std::string_view> args, Streams io) {
+  Options opt;
+  if (const auto stop = parse_options(args, opt, io)) return *stop;
+
+  const auto files = expand_paths(opt.paths, io);
+  if (!files) return kExitUsage;
+
+  std::vector<Scenario> scenarios;
+  std::size_t broken = 0;
+  for (const fs::path& file : *files) {
+    ParseResult parsed = load_scenario_file(file);
+    if (parsed.ok()) {
+      scenarios.push_back(std::move(*parsed.scenario));
+      if (scenarios.back().file.empty()) scenarios.back().file = file.string();
+    } else {
+      ++broken;
+      if (parsed.error) {
+        print_parse_error(io.err, *parsed.error);
+      } else {
+        io.err << file.string() << ": cannot be parsed\n";
+      }
+    }
+  }
+  if (broken > 0) {
+    io.err << "sockcheck run: " << broken << " of " << files->size() << " scenario file"
+           << (files->size() == 1 ? "" : "s") << " did not parse; nothing was run\n";
+    return kExitUsage;
+  }
+  std::erase_if(scenarios, [&](const Scenario& s) { return !matches(s.name, opt.filters); });
+  if (scenarios.empty()) {
+    std::string patterns;
+    for (const std::string& f : opt.filters) patterns += (patterns.empty() ? "'" : ", '") + f + "'";
+    return usage_error(io, "no scenario name matches --filter " + patterns);
+  }
+
+  std::unique_ptr<ClientUnderTest> client;
+  if (opt.client_cmd) {
+    std::string why;
+    client = program_client({*opt.client_cmd, opt.shell}, &why);
+    if (!client) return usage_error(io, "--client-cmd: " + why);
+  } else {
+    client = reference_client();
+  }
+
+  std::ofstream junit_file;
+  std::ofstream json_file;
+  if (!open_report(opt.junit, junit_file, "--junit", io) ||
+      !open_report(opt.json, json_file, "--json", io)) {
+    return kExitUsage;
+  }
+
+  RunOptions run_options;
+  run_options.transport = opt.transport.value_or(opt.client_cmd ? TransportKind::tcp
+                                                                : TransportKind::sim);
+  run_options.timeout = opt.timeout;
+  run_options.seed = opt.seed;
+
+  std::vector<RunRecord> records;
+  records.reserve(scenarios.size() * opt.repeat);
+  Progress at;
+  at.total = scenarios.size() * opt.repeat;
+  at.repeats = opt.repeat;
+  for (const Scenario& scenario : scenarios) {
+    for (std::size_t r = 0; r < opt.repeat; ++r) {
+      at.repeat = r;
+      const std::string prefix = progress_prefix(at, scenario.name, run_options.transport);
+      if (!opt.quiet) io.out << prefix << std::flush;
+      RunRecord record = make_record(run_scenario(scenario, *client, run_options), r);
+      if (opt.quiet && record.passed) {
+        // nothing: --quiet prints failures only
+      } else {
+        if (opt.quiet) io.out << prefix;
+        io.out << progress_result(record) << "\n" << run_details(record, opt.verbose)
+               << std::flush;
+      }
+      records.push_back(std::move(record));
+      ++at.index;
+    }
+  }
+
+  const Summary summary = summarize(records);
+  io.out << "\n" << summary_table(summary) << std::flush;
+
+  RunSetInfo info;
+  info.client = client->name();
+  info.repeat = opt.repeat;
+  info.seed = opt.seed;
+  info.timeout = opt.timeout;
+  info.paths = opt.paths;
+  for (const std::string& f : opt.filters) info.filter += (info.filter.empty() ? "" : " ") + f;
+  bool written = true;
+  if (opt.junit) written &= write_report(junit_file, *opt.junit, junit_xml(records, info), io);
+  if (opt.json) written &= write_report(json_file, *opt.json, json_report(records, info), io);
+  if (!written) return kExitUsage;
+  return summary.all_passed() ? kExitOk : kExitFailure;
+}
+
+}  // namespace sockcheck::cli
