@@ -161,6 +161,24 @@ TEST_F(ClientMockTest, EintrOnShutdownIsRetried) {
   InSequence seq;
   EXPECT_CALL(conn_, send(_)).WillOnce(Return(ok(14)));
   EXPECT_CALL(conn_, shutdown_write()).WillOnce(Return(fail(std::errc::interrupted)));
+  // It keeps reading between attempts, as it does between sends.
+  EXPECT_CALL(conn_, recv(_)).WillOnce(Return(fail(std::errc::resource_unavailable_try_again)));
+  EXPECT_CALL(conn_, shutdown_write()).WillOnce(Return(ok(0)));
+  EXPECT_CALL(conn_, recv(_)).WillOnce(Return(ok(0)));
+  EXPECT_CALL(conn_, close()).WillOnce(Return(ok(0)));
+  const ClientResult r = run();
+  EXPECT_EQ(r.outcome, Outcome::closed);
+  EXPECT_TRUE(r.half_closed);
+}
+
+TEST_F(ClientMockTest, EagainOnShutdownWaitsForWritableThenRetries) {
+  InSequence seq;
+  EXPECT_CALL(conn_, send(_)).WillOnce(Return(ok(14)));
+  EXPECT_CALL(conn_, shutdown_write()).WillOnce(Return(fail(std::errc::resource_unavailable_try_again)));
+  EXPECT_CALL(conn_, recv(_)).WillOnce(Return(fail(std::errc::resource_unavailable_try_again)));
+  EXPECT_CALL(conn_, shutdown_write()).WillOnce(Return(fail(std::errc::resource_unavailable_try_again)));
+  EXPECT_CALL(conn_, recv(_)).WillOnce(Return(fail(std::errc::resource_unavailable_try_again)));
+  EXPECT_CALL(conn_, wait(true, true, kDeadline)).WillOnce(Return(ready_write()));
   EXPECT_CALL(conn_, shutdown_write()).WillOnce(Return(ok(0)));
   EXPECT_CALL(conn_, recv(_)).WillOnce(Return(ok(0)));
   EXPECT_CALL(conn_, close()).WillOnce(Return(ok(0)));

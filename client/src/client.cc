@@ -57,10 +57,7 @@ class Exchange {
         buffer_(std::max<std::size_t>(options.recv_buffer_size, 1)) {}
 
   ClientResult run() {
-    if (request_.empty()) {
-      observer_->on_request_sent(0);
-      half_close();
-    }
+    if (request_.empty()) observer_->on_request_sent(0);
     while (state_ != State::done) {
       if (clock_.now() >= deadline_) {
         finish(Outcome::timed_out, Operation::wait,
@@ -87,46 +84,53 @@ class Exchange {
   }
 
  private:
+  // Sends what is left of the request; once all of it is out, half-closes.
   Step try_send() {
-    const IoResult r = conn_.send(request_.subspan(result_.bytes_sent));
-    if (r.ok() && r.bytes == 0) {
-      // Nothing accepted without an error breaks the seam's contract; treat
-      // it as "would block" so a faulty backend makes the client wait, not spin.
-      return Step::blocked;
-    }
-    if (r.ok()) {
+    bool progressed = false;
+    if (result_.bytes_sent < request_.size()) {
+      const IoResult r = conn_.send(request_.subspan(result_.bytes_sent));
+      if (r.ok() && r.bytes == 0) {
+        // Nothing accepted without an error breaks the seam's contract;
+        // treat it as "would block" so a faulty backend makes the client
+        // wait, not spin.
+        return Step::blocked;
+      }
+      if (!r.ok()) {
+        if (is_interrupted(r.error)) return Step::progressed;
+        if (is_would_block(r.error)) return Step::blocked;
+        fail(Operation::send, r.error);
+        return Step::finished;
+      }
       // A conforming backend never reports more than it was given; clamp so
       // a faulty one cannot push the cursor past the request.
       result_.bytes_sent += std::min(r.bytes, request_.size() - result_.bytes_sent);
-      if (result_.bytes_sent == request_.size()) {
-        observer_->on_request_sent(result_.bytes_sent);
-        half_close();
-      }
+      if (result_.bytes_sent < request_.size()) return Step::progressed;
+      observer_->on_request_sent(result_.bytes_sent);
+      progressed = true;
+    }
+    const Step s = try_shutdown();
+    return s == Step::blocked && progressed ? Step::progressed : s;
+  }
+
+  // shutdown(SHUT_WR). It does not block on real sockets; EINTR and EAGAIN
+  // (which a simulated or odd backend may report) are retried like any
+  // other call, bounded by the deadline.
+  Step try_shutdown() {
+    const IoResult r = conn_.shutdown_write();
+    if (r.ok()) {
+      result_.half_closed = true;
+      state_ = State::receiving;
       return Step::progressed;
     }
     if (is_interrupted(r.error)) return Step::progressed;
     if (is_would_block(r.error)) return Step::blocked;
-    fail(Operation::send, r.error);
-    return Step::finished;
-  }
-
-  void half_close() {
-    for (;;) {
-      const IoResult r = conn_.shutdown_write();
-      if (r.ok()) {
-        result_.half_closed = true;
-        state_ = State::receiving;
-        return;
-      }
-      if (is_interrupted(r.error)) continue;  // shutdown does not block
-      if (r.error == std::errc::not_connected) {
-        // The peer's RST already tore the connection down.
-        finish(Outcome::reset, Operation::shutdown, r.error);
-        return;
-      }
-      fail(Operation::shutdown, r.error);
-      return;
+    if (r.error == std::errc::not_connected) {
+      // Linux: shutdown() after the peer's RST fails with ENOTCONN.
+      finish(Outcome::reset, Operation::shutdown, r.error);
+      return Step::finished;
     }
+    fail(Operation::shutdown, r.error);
+    return Step::finished;
   }
 
   Step try_recv() {

@@ -54,13 +54,12 @@ class PlantedExchange {
         deadline_(deadline),
         options_(options),
         observer_(observer != nullptr ? observer : &null_observer_),
-        buffer_(std::max<std::size_t>(options.recv_buffer_size, 1)) {}
+        buffer_(std::max<std::size_t>(options.recv_buffer_size, 1)) {
+    request_done_ = request.empty();
+  }
 
   ClientResult run() {
-    if (request_.empty()) {
-      observer_->on_request_sent(0);
-      half_close();
-    }
+    if (request_.empty()) observer_->on_request_sent(0);
     while (state_ != State::done) {
       if (!is(Defect::deadline_ignored) && clock_.now() >= deadline_) {
         finish(Outcome::timed_out, Operation::wait,
@@ -91,47 +90,50 @@ class PlantedExchange {
   [[nodiscard]] bool is(Defect d) const { return defect_ == d; }
 
   Step try_send() {
-    const IoResult r = conn_.send(request_.subspan(result_.bytes_sent));
-    if (r.ok() && r.bytes == 0) return Step::blocked;
-    if (r.ok()) {
+    bool progressed = false;
+    if (!request_done_) {
+      const IoResult r = conn_.send(request_.subspan(result_.bytes_sent));
+      if (r.ok() && r.bytes == 0) return Step::blocked;
+      if (!r.ok()) {
+        if (r.error == std::errc::interrupted) return Step::progressed;
+        if (is_would_block(r.error)) {
+          if (is(Defect::half_close_on_eagain) && !fin_sent_early_) {
+            fin_sent_early_ = true;
+            (void)conn_.shutdown_write();  // "the kernel has the rest"
+          }
+          return Step::blocked;
+        }
+        fail(Operation::send, r.error);
+        return Step::finished;
+      }
       result_.bytes_sent +=
           std::min(r.bytes, request_.size() - result_.bytes_sent);
       const bool whole = result_.bytes_sent == request_.size() ||
                          is(Defect::short_send_not_continued);
-      if (whole) {
-        observer_->on_request_sent(result_.bytes_sent);
-        half_close();
-      }
+      if (!whole) return Step::progressed;
+      request_done_ = true;
+      observer_->on_request_sent(result_.bytes_sent);
+      progressed = true;
+    }
+    const Step s = try_shutdown();
+    return s == Step::blocked && progressed ? Step::progressed : s;
+  }
+
+  Step try_shutdown() {
+    const IoResult r = conn_.shutdown_write();
+    if (r.ok()) {
+      result_.half_closed = true;
+      state_ = State::receiving;
       return Step::progressed;
     }
     if (r.error == std::errc::interrupted) return Step::progressed;
-    if (is_would_block(r.error)) {
-      if (is(Defect::half_close_on_eagain) && !fin_sent_early_) {
-        fin_sent_early_ = true;
-        (void)conn_.shutdown_write();  // "the kernel has the rest"
-      }
-      return Step::blocked;
+    if (is_would_block(r.error)) return Step::blocked;
+    if (r.error == std::errc::not_connected) {
+      finish(Outcome::reset, Operation::shutdown, r.error);
+      return Step::finished;
     }
-    fail(Operation::send, r.error);
+    fail(Operation::shutdown, r.error);
     return Step::finished;
-  }
-
-  void half_close() {
-    for (;;) {
-      const IoResult r = conn_.shutdown_write();
-      if (r.ok()) {
-        result_.half_closed = true;
-        state_ = State::receiving;
-        return;
-      }
-      if (r.error == std::errc::interrupted) continue;
-      if (r.error == std::errc::not_connected) {
-        finish(Outcome::reset, Operation::shutdown, r.error);
-        return;
-      }
-      fail(Operation::shutdown, r.error);
-      return;
-    }
   }
 
   Step try_recv() {
@@ -191,6 +193,7 @@ class PlantedExchange {
   }
 
   Defect defect_;
+  bool request_done_ = false;  // no more send() calls (the request is out)
   Connection& conn_;
   Clock& clock_;
   std::span<const std::byte> request_;
