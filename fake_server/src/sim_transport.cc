@@ -379,6 +379,14 @@ struct SimTransport::Ops {
     ServerObservation& o = obs(t, l);
     if (o.failure.empty()) o.failure = l.step_label(l.pc) + ": " + why;
     event(t, l, "failed: " + why);
+    // Like the loopback server: a broken script is torn down with RST, so a
+    // waiting client can never take it for an orderly close.
+    if (!l.server.closed && l.accepted && !l.server.rst_in) {
+      l.server.closed = true;
+      l.to_server.clear();
+      event(t, l, "released the connection with RST");
+      rst_to_client(t, l);
+    }
     finish_script(t, l);
     return StepResult::finished;
   }
