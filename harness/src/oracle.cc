@@ -3,6 +3,7 @@
 #include "sockcheck/oracle.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "sockcheck/units.h"
@@ -72,6 +73,17 @@ Duration gaps(std::uint64_t bytes, std::uint64_t chunk, Duration gap) {
   return gap * static_cast<Duration::rep>(n - 1);
 }
 
+// How many of `bytes` a reader taking `chunk` bytes every `gap`, starting at
+// `start`, reads before `deadline` (piece k is read at start + k * gap).
+std::uint64_t read_before(Duration start, std::uint64_t bytes,
+                          std::uint64_t chunk, Duration gap, Duration deadline) {
+  if (start >= deadline) return 0;
+  if (chunk == 0 || gap <= Duration::zero()) return bytes;
+  const auto fit = static_cast<std::uint64_t>((deadline - start - Duration(1)) / gap) + 1;
+  if (fit >= pieces(bytes, chunk)) return bytes;
+  return fit * chunk;
+}
+
 }  // namespace
 
 Model derive_model(const Scenario& s) {
@@ -97,7 +109,19 @@ Model derive_model(const Scenario& s) {
     std::optional<Duration> needs_fin_at;
     Step::Kind terminal = Step::Kind::close;
     bool explicit_terminal = false;
+    // A script that fails (a read cut short by the client's FIN) or runs
+    // into the scenario's deadline is torn down with RST by both the
+    // loopback server and the simulator: it ends like `reset`.
+    bool aborted = false;
+    const Duration deadline = s.deadline();
     for (const Step& step : script->steps) {
+      if (t >= deadline) {
+        note("the script reaches the scenario's deadline (" +
+             format_duration(deadline) + ") and is cut there with RST");
+        t = deadline;
+        aborted = true;
+        break;
+      }
       switch (step.kind) {
         case Step::Kind::accept:
         case Step::Kind::refuse:
@@ -105,20 +129,52 @@ Model derive_model(const Scenario& s) {
           break;
         case Step::Kind::read: {
           const std::uint64_t left = request.size() - consumed;
+          const std::uint64_t want = std::min<std::uint64_t>(step.count, left);
+          if (const std::uint64_t got = read_before(t, want, step.chunk, step.gap, deadline);
+              got < want) {
+            consumed += got;
+            t = deadline;
+            note("a slow read reaches the scenario's deadline after " +
+                 std::to_string(got) + " bytes: the script is cut there with RST");
+            aborted = true;
+            break;
+          }
           t += gaps(std::min<std::uint64_t>(step.count, left), step.chunk, step.gap);
+          // Wanting more than is left, it pauses once more before the read
+          // that finds the FIN.
+          if (step.count > left && step.chunk != 0 && left != 0) t += step.gap;
           if (step.count <= left) {
             consumed += step.count;
           } else {
             consumed = request.size();
             if (!needs_fin_at) needs_fin_at = t;
+            note("`read " + std::to_string(step.count) + "` wants more than the " +
+                 std::to_string(left) + " request bytes left: the client's FIN "
+                 "fails the script, which ends with RST");
+            aborted = true;
           }
           break;
         }
-        case Step::Kind::read_until_fin:
-          t += gaps(request.size() - consumed, step.chunk, step.gap);
+        case Step::Kind::read_until_fin: {
+          // A chunked reader pauses `gap` after every piece, including the
+          // last one, before the read that returns the FIN.
+          const std::uint64_t left = request.size() - consumed;
+          if (const std::uint64_t got = read_before(t, left, step.chunk, step.gap, deadline);
+              got < left) {
+            consumed += got;
+            t = deadline;
+            note("a slow read reaches the scenario's deadline after " +
+                 std::to_string(got) + " bytes: the script is cut there with RST");
+            aborted = true;
+            break;
+          }
+          t += step.chunk == 0 || left == 0
+                   ? Duration::zero()
+                   : step.gap * static_cast<Duration::rep>(pieces(left, step.chunk));
           consumed = request.size();
           if (!needs_fin_at) needs_fin_at = t;
           break;
+        }
         case Step::Kind::recv_buffer:
           m.stresses_syscalls = true;  // the client's sends come back short
           break;
@@ -145,8 +201,15 @@ Model derive_model(const Scenario& s) {
           explicit_terminal = true;
           break;
       }
-      if (explicit_terminal) break;
+      if (explicit_terminal || aborted) break;
     }
+    if (!aborted && t > deadline) {
+      note("the script runs past the scenario's deadline (" +
+           format_duration(deadline) + ") and is cut there with RST");
+      t = deadline;
+      aborted = true;
+    }
+    if (aborted) terminal = Step::Kind::reset;
     const Duration end = t;
     const bool unread = consumed < request.size();
     if (consumed > 0) {
@@ -332,23 +395,98 @@ RuleResult request_delivered(const Facts& f) {
                 "server received: " + describe_difference(want, f.obs->received));
 }
 
+// The delay before the server accepted the first connection, so that a time
+// the server measured from its accept can be set against the client's
+// elapsed time, which counts from its start (the client connects at once).
+Duration accept_delay(const Scenario& s) {
+  const ConnectionScript* script = s.script_for(1);
+  if (script != nullptr && !script->steps.empty() &&
+      script->steps.front().kind == Step::Kind::accept) {
+    return script->steps.front().delay;
+  }
+  return Duration::zero();
+}
+
+// How far apart two moments measured by the two sides may be and still be
+// taken for the same: scheduling between the client's close and the
+// server's read. Smaller than derive_model()'s timing margin (100 ms + 10 %).
+Duration fin_tolerance(const Scenario& s) {
+  return std::chrono::milliseconds(50) + s.client_timeout / 20;
+}
+
+// A client that never half-closes still sends a FIN when it finally closes
+// its socket, that is when it gives up (at its timeout, or when it is
+// killed). A server reading until the FIN then sees one, but only at the
+// end of the client's run instead of right after the request. True when
+// the client did not succeed and the FIN the server read came no earlier
+// than about the client's timeout after the connection began, and no later
+// than about the client's end. Both clocks start at about the connect (the
+// server's from its accept, moved by the script's accept delay; the
+// client's from its start, which for a program also includes starting the
+// process, so the FIN is not required to be close to the end from below).
+// The tolerance is smaller than the model's timing margin, so a conforming
+// client, whose FIN the server reads at least that margin before the
+// timeout, is never caught by it.
+bool fin_only_when_client_gave_up(const Facts& f) {
+  if (!f.obs->saw_client_fin || f.success) return false;
+  const Duration fin = accept_delay(f.s) + f.obs->client_fin_at;
+  const Duration tolerance = fin_tolerance(f.s);
+  const bool at_the_timeout = fin + tolerance >= f.s.client_timeout;
+  const bool by_the_end = fin <= f.run.elapsed + tolerance;
+  return at_the_timeout && by_the_end;
+}
+
+std::string ms_text(Duration d) {
+  return format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(d));
+}
+
 RuleResult half_close(const Facts& f) {
   const Rule r = Rule::half_close;
   if (f.obs == nullptr || !f.obs->accepted) {
     return result(r, Verdict::not_applicable, "no connection was accepted");
+  }
+  if (f.run.in_process && f.run.sends_after_shutdown > 0) {
+    return result(r, Verdict::violates,
+                  std::to_string(f.run.sends_after_shutdown) +
+                      " send() call(s) after the client's FIN (shutdown_write): "
+                      "a half-closed client sends nothing more");
   }
   if (f.m.forbids_client_fin) {
     return f.obs->saw_client_fin
                ? result(r, Verdict::violates, "the scenario expects no client FIN, but the server read one")
                : result(r, Verdict::conforms, "no client FIN, as expected");
   }
+  // A FIN can only follow the whole request. When the request did not
+  // arrive in full (the client aborted it, or deadlocked in the middle of
+  // it), the missing or late FIN is a consequence: request-delivered and
+  // honest-outcome judge the cause.
+  const std::size_t want = f.m.server_must_receive ? f.m.server_must_receive->size() : 0;
+  if (f.m.needs_client_fin && f.obs->received.size() < want &&
+      (!f.obs->saw_client_fin || fin_only_when_client_gave_up(f))) {
+    return result(r, Verdict::not_applicable,
+                  "the request did not arrive in full (" +
+                      std::to_string(f.obs->received.size()) + " of " +
+                      std::to_string(want) +
+                      " bytes, see request-delivered), so neither could the FIN after it");
+  }
   if (f.m.needs_client_fin && !f.obs->saw_client_fin) {
     return result(r, Verdict::violates,
                   "the server read until the client's FIN and never saw it; the client " +
                       reported(f));
   }
+  if (f.m.needs_client_fin && fin_only_when_client_gave_up(f)) {
+    return result(r, Verdict::violates,
+                  "the client's FIN reached the server only when it gave up: at +" +
+                      ms_text(accept_delay(f.s) + f.obs->client_fin_at) +
+                      ", at its timeout of " + format_duration(f.s.client_timeout) +
+                      " (it " + reported(f) + " after " + ms_text(f.run.elapsed) +
+                      "), not after sending its request");
+  }
+  // A client that reported failure has given up, and closing is then its
+  // right: honest-outcome judges whether it should have given up.
+  const bool reported_failure = f.finished && !f.success;
   if (f.m.client_must_wait_for_fin && !f.m.allows(Outcome::timed_out) &&
-      f.obs->client_reset) {
+      f.obs->client_reset && !reported_failure) {
     return result(r, Verdict::violates,
                   "the client closed or reset the connection before it read the "
                   "server's reply (the server's write or read failed with a reset)");
@@ -425,7 +563,8 @@ RuleResult honest_outcome(const Facts& f) {
   }
   return result(r, Verdict::violates,
                 "the client " + reported(f) +
-                    ", but the server closed in order: it must report success; " + allowed);
+                    ", but a conforming client sees an orderly close here: it must "
+                    "report success; " + allowed);
 }
 
 RuleResult bounded(const Facts& f) {

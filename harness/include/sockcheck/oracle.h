@@ -105,6 +105,7 @@ struct ClientRun {
   std::optional<int> exit_status;  // programs
   int close_calls = -1;            // in process: close() calls (-1 unknown)
   int calls_after_close = -1;      // in process: seam calls after close()
+  int sends_after_shutdown = -1;   // in process: send() after shutdown_write()
   std::string diagnostics;         // stderr of a program, error text
 };
 
