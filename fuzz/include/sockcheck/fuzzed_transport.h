@@ -46,6 +46,17 @@
 // the orderly EOF, the deadline), and a transcript of the last calls for the
 // evidence of a failed invariant. The oracle in receive_path.h judges it.
 //
+// Cost. Every call of every fuzz input goes through here, under ASan and
+// with every comparison traced by libFuzzer, so the hot path is kept small:
+// the work is done by a class without virtual functions (FuzzedPeer), so
+// UBSan checks a vptr once per call rather than at every member access;
+// errors are kept as errno values (no std::error_code comparisons, which
+// are virtual calls), the transcript is a ring of fixed-size POD entries
+// written by index, the byte logs are reserved once per transport so no call
+// allocates, and all text (describe(), the evidence of a failed invariant)
+// is built in fuzz_report.cc, which runs only when evidence is printed and
+// is compiled without coverage instrumentation.
+//
 // Determinism: no wall clock, no randomness, no globals; two runs on the same
 // input make the same answers to the same calls.
 #pragma once
@@ -56,7 +67,9 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <system_error>
+#include <type_traits>
 
 #include "sockcheck/fuzz_input.h"
 #include "sockcheck/io.h"
@@ -156,22 +169,38 @@ inline constexpr Duration kWaitTick = std::chrono::milliseconds(1);
 enum class SeamCall : std::uint8_t { now, connect, send, recv, shutdown, close, wait };
 [[nodiscard]] std::string_view to_string(SeamCall call) noexcept;
 
-// One call of the transcript.
+// One call of the transcript: 32 bytes, trivially copyable. The transport
+// only stores these on every call; FuzzedRecord::describe() turns them into
+// text, and only when evidence is printed (see "Cost" above).
 struct TraceEntry {
-  std::size_t index = 0;   // 1-based ordinal among all calls
+  enum Flag : std::uint8_t {
+    kReadable = 1,   // wait: reported readable
+    kWritable = 2,   // wait: reported writable
+    kFromInput = 4,  // the answer was read from the input
+    kEof = 8,        // recv: returned 0 for the peer's FIN
+  };
+  std::uint32_t index = 0;  // 1-based ordinal among all calls (low 32 bits)
   SeamCall call = SeamCall::now;
-  std::size_t offered = 0; // send: bytes offered; recv: buffer size
-  std::size_t bytes = 0;   // bytes transferred
-  std::error_code error;
-  bool readable = false;   // wait: the answer; recv: true when it was EOF
-  bool writable = false;
-  bool from_input = false; // the answer was read from the input
-  Duration clock{};        // the clock after the call (since TimePoint{})
+  std::uint8_t flags = 0;   // Flag bits
+  std::uint16_t error = 0;  // errno value of the answer (generic category); 0: none
+  std::size_t offered = 0;  // send: bytes offered; recv: buffer size
+  std::size_t bytes = 0;    // bytes transferred
+  Duration::rep clock = 0;  // the clock after the call, in Duration ticks since TimePoint{}
+
+  [[nodiscard]] bool has(Flag f) const noexcept { return (flags & f) != 0; }
+  [[nodiscard]] std::error_code error_code() const noexcept {
+    return error == 0 ? std::error_code{}
+                      : std::error_code(error, std::generic_category());
+  }
 };
+static_assert(std::is_trivially_copyable_v<TraceEntry>);
 
 struct FuzzedRecord {
-  std::string given;     // bytes returned by successful recvs, in order
-  std::string accepted;  // bytes accepted by successful sends, in order
+  // Bytes returned by successful recvs, in order, and bytes accepted by
+  // successful sends, in order. The transport reserves their capacity up
+  // front (see FuzzedTransport), so appending does not allocate per call.
+  std::string given;
+  std::string accepted;
 
   std::size_t calls = 0;  // every call, clock reads included
   std::size_t shutdown_calls = 0;
@@ -195,12 +224,16 @@ struct FuzzedRecord {
   std::size_t input_consumed = 0;
   bool input_exhausted = false;  // some call found the input empty
 
-  // The last kTraceSize calls, oldest first once wrapped.
-  static constexpr std::size_t kTraceSize = 48;
+  // The last kTraceSize calls: call #i is in trace[i % kTraceSize] (a power
+  // of two, so the slot is a mask, not a division). Entries of calls that
+  // did not happen are zero (index 0).
+  static constexpr std::size_t kTraceSize = 32;
+  static_assert((kTraceSize & (kTraceSize - 1)) == 0);
   std::array<TraceEntry, kTraceSize> trace{};
 
   // A multi-line description (counts, terminal events, transcript, and the
-  // given/accepted bytes, escaped and cut) for failure evidence.
+  // given/accepted bytes, escaped and cut) for failure evidence. Defined in
+  // fuzz_report.cc, which is not coverage-instrumented.
   [[nodiscard]] std::string describe() const;
 };
 
@@ -211,6 +244,9 @@ struct FuzzedLimits {
   TimePoint deadline = TimePoint::max();
   // The call past this many fails the "bounded" invariant (see top).
   std::size_t max_calls = 4096;
+  // Capacity reserved for FuzzedRecord::accepted (the request's size, when
+  // the caller knows it). Only a hint: more bytes grow the string.
+  std::size_t accepted_reserve = 0;
 };
 
 // The bound on calls that check_receive_path uses for an input of `size`
@@ -220,45 +256,56 @@ struct FuzzedLimits {
   return 8 * size + 64;
 }
 
-class FuzzedConnection;
+// The evidence of a failed "bounded" invariant (fuzz_report.cc).
+[[nodiscard]] std::string describe_unbounded(const FuzzedRecord& record,
+                                             std::size_t max_calls,
+                                             std::size_t index, SeamCall call);
 
-// The clock and the single connection's state. Lifetime: `input` must
-// outlive the transport, and the transport every connection it handed out.
-// At most one connection per transport: the state, and so the record, is
-// that of one exchange.
-class FuzzedTransport : public Transport {
+// The state of the fuzzed peer and the decoding of its answers: everything
+// FuzzedTransport and FuzzedConnection do, in a class without virtual
+// functions. Why: under -fsanitize=undefined every member access through a
+// polymorphic object is checked against its vptr (a hash, a cache lookup
+// and a branch), and under libFuzzer that comparison is traced and that
+// branch is an edge, on every access of every call. The polymorphic seam
+// classes below only forward here, so each seam call pays one such check
+// instead of dozens. Not for direct use: tests and targets use the seam.
+class FuzzedPeer {
  public:
-  FuzzedTransport(FuzzInput& input, FuzzedLimits limits) noexcept;
+  // Reserves FuzzedRecord::given for every byte left in `input` (recv
+  // answers are taken from it, so they never need more) and
+  // FuzzedRecord::accepted for `limits.accepted_reserve` bytes.
+  FuzzedPeer(FuzzInput& input, FuzzedLimits limits);
+  FuzzedPeer(const FuzzedPeer&) = delete;
+  FuzzedPeer& operator=(const FuzzedPeer&) = delete;
 
-  // Starts at TimePoint{}; moves only in wait(). Counts as a call.
-  TimePoint now() override;
-  // Reads one op byte. A second connect fails with EMFILE.
-  ConnectResult connect(const Endpoint& to, TimePoint deadline) override;
-  // The connection, handed out without reading input (for run_exchange
-  // style use). Same single-connection rule as connect().
-  std::unique_ptr<FuzzedConnection> open();
+  TimePoint now();
+  // Decodes a connect answer. Returns the error (0: connected) and marks
+  // the connection as handed out on success.
+  int connect(TimePoint deadline);
+  // Hands the connection out without reading input; false if it was.
+  bool open() noexcept;
+
+  IoResult send(std::span<const std::byte> data);
+  IoResult recv(std::span<std::byte> buffer);
+  IoResult shutdown();
+  IoResult close();
+  WaitResult wait(bool want_read, bool want_write, TimePoint deadline);
 
   [[nodiscard]] const FuzzedRecord& record() const noexcept { return record_; }
-  // Moves the record out (at the end of a run).
   [[nodiscard]] FuzzedRecord take_record() noexcept { return std::move(record_); }
 
  private:
-  friend class FuzzedConnection;
-
-  IoResult do_send(std::span<const std::byte> data);
-  IoResult do_recv(std::span<std::byte> buffer);
-  IoResult do_shutdown();
-  IoResult do_close();
-  WaitResult do_wait(bool want_read, bool want_write, TimePoint deadline);
-
   // Counts a call, enforces the cap, and returns its 1-based ordinal.
   std::size_t begin_call(SeamCall call);
-  // Notes a fatal error (first one wins) and makes it sticky.
-  void note_error(std::size_t index, SeamCall call, std::error_code ec);
-  void trace(const TraceEntry& entry) noexcept;
+  // Notes a fatal error (errno value; first one wins) and makes it sticky.
+  // EINTR and EAGAIN are not fatal and are ignored.
+  void note_error(std::size_t index, SeamCall call, int error) noexcept;
+  // Stores call #index in the transcript.
+  void trace(std::size_t index, SeamCall call, std::uint8_t flags, int error,
+             std::size_t offered = 0, std::size_t bytes = 0) noexcept;
   // Reads the op byte for a table, noting input exhaustion. Returns false
   // when the input is empty.
-  bool take_op(std::uint8_t& op);
+  bool take_op(std::uint8_t& op) noexcept;
 
   FuzzInput& input_;
   FuzzedLimits limits_;
@@ -267,32 +314,74 @@ class FuzzedTransport : public Transport {
   bool closed_ = false;
   bool recv_blocked_ = false;
   bool send_blocked_ = false;
-  std::error_code sticky_error_;
-  std::size_t trace_next_ = 0;
+  int sticky_error_ = 0;  // errno value; 0: none
   FuzzedRecord record_;
 };
 
+class FuzzedTransport;
+
 // A thin handle on its transport's connection state (see FuzzedTransport).
+// Lifetime: must not outlive its transport.
 class FuzzedConnection : public Connection {
  public:
-  explicit FuzzedConnection(FuzzedTransport& transport) noexcept
-      : transport_(transport) {}
+  explicit FuzzedConnection(FuzzedTransport& transport) noexcept;
 
   IoResult send(std::span<const std::byte> data) override {
-    return transport_.do_send(data);
+    return peer_.send(data);
   }
   IoResult recv(std::span<std::byte> buffer) override {
-    return transport_.do_recv(buffer);
+    return peer_.recv(buffer);
   }
-  IoResult shutdown_write() override { return transport_.do_shutdown(); }
-  IoResult close() override { return transport_.do_close(); }
+  IoResult shutdown_write() override { return peer_.shutdown(); }
+  IoResult close() override { return peer_.close(); }
   WaitResult wait(bool want_read, bool want_write,
                   TimePoint deadline) override {
-    return transport_.do_wait(want_read, want_write, deadline);
+    return peer_.wait(want_read, want_write, deadline);
   }
 
  private:
-  FuzzedTransport& transport_;
+  FuzzedPeer& peer_;
 };
+
+// The clock and the single connection's state. Lifetime: `input` must
+// outlive the transport, and the transport every connection it handed out.
+// At most one connection per transport: the state, and so the record, is
+// that of one exchange.
+class FuzzedTransport : public Transport {
+ public:
+  // See FuzzedPeer's constructor for what it reserves.
+  FuzzedTransport(FuzzInput& input, FuzzedLimits limits)
+      : peer_(input, limits), connection_(*this) {}
+  FuzzedTransport(const FuzzedTransport&) = delete;
+  FuzzedTransport& operator=(const FuzzedTransport&) = delete;
+
+  // Starts at TimePoint{}; moves only in wait(). Counts as a call.
+  TimePoint now() override { return peer_.now(); }
+  // Reads one op byte. A second connect fails with EMFILE.
+  ConnectResult connect(const Endpoint& to, TimePoint deadline) override;
+  // The connection, handed out without reading input (for run_exchange
+  // style use). Same single-connection rule as connect().
+  std::unique_ptr<FuzzedConnection> open();
+  // The same without a heap allocation: the connection lives inside the
+  // transport (nullptr when a connection was already handed out).
+  FuzzedConnection* open_in_place() noexcept;
+
+  [[nodiscard]] const FuzzedRecord& record() const noexcept {
+    return peer_.record();
+  }
+  // Moves the record out (at the end of a run).
+  [[nodiscard]] FuzzedRecord take_record() noexcept {
+    return peer_.take_record();
+  }
+
+ private:
+  friend class FuzzedConnection;
+
+  FuzzedPeer peer_;
+  FuzzedConnection connection_;
+};
+
+inline FuzzedConnection::FuzzedConnection(FuzzedTransport& transport) noexcept
+    : peer_(transport.peer_) {}
 
 }  // namespace sockcheck

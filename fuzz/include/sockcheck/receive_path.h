@@ -45,6 +45,16 @@
 // The client under test is a parameter, so the same check judges the
 // reference client (client.h), planted faulty clients (fuzz/planted/) and a
 // downstream user's own client written against the seam.
+//
+// Cost. check_receive_path() runs for every fuzz input, so a run makes few
+// allocations (the request is a view of a constant text; the delivered
+// bytes are compared with the given ones chunk by chunk as the observer
+// receives them instead of being copied; the transport reserves its logs
+// once) and builds no text unless an invariant fails: describe() and the
+// other evidence live in fuzz_report.cc, which is compiled without coverage
+// instrumentation because it only runs for a failure or a tool. The recv
+// buffer is at most 256 bytes, so the client's buffer is small to allocate
+// and clear; chunking, not buffer size, is what the target explores.
 #pragma once
 
 #include <cstddef>
@@ -53,6 +63,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "sockcheck/client.h"
 #include "sockcheck/fuzz_input.h"
@@ -65,7 +76,8 @@ inline constexpr std::size_t kReceivePathHeaderSize = 4;
 // The client options and request one input's header asks for.
 struct ReceivePathSetup {
   std::size_t recv_buffer_size = 1;
-  std::string request;
+  // A view of a constant text (static storage), at most 255 bytes.
+  std::string_view request;
   Duration timeout{};
   bool keep_response = true;
 };
@@ -75,6 +87,7 @@ struct ReceivePathSetup {
 
 // The request of `size` bytes: a fixed HTTP-like text, repeated. The bytes
 // do not come from the input, so that the input is spent on the peer.
+// decode_receive_path_header() uses the first bytes of the same text.
 [[nodiscard]] std::string receive_path_request(std::size_t size);
 
 // Any client written against the seam: the shape of run_exchange().
@@ -91,7 +104,13 @@ struct ReceivePathRun {
   ReceivePathSetup setup;
   TimePoint deadline{};
   ClientResult result;
-  std::string observed;       // concatenation of ClientObserver::on_data
+  // What ClientObserver::on_data delivered: its total size, and the offset
+  // of the first delivered byte that is not the byte recv gave at that
+  // position (or lies past what recv had given so far); kNoMismatch when
+  // every one matched. Compared as it arrives, so nothing is copied.
+  static constexpr std::size_t kNoMismatch = static_cast<std::size_t>(-1);
+  std::size_t observed_size = 0;
+  std::size_t observed_mismatch_at = kNoMismatch;
   std::size_t observer_end_of_stream = 0;  // on_end_of_stream calls
   FuzzedRecord record;
 };
@@ -111,7 +130,7 @@ struct ExpectedEnd {
   std::error_code error;          // for reset and error
   Operation operation = Operation::none;  // for reset and error
   std::size_t call = 0;           // the call that was the terminal event
-  std::string why;                // one line, for evidence
+  std::string_view why;           // static text, for evidence
 };
 [[nodiscard]] std::optional<ExpectedEnd> expected_end(const FuzzedRecord& record);
 
@@ -125,7 +144,8 @@ int check_receive_path(const std::uint8_t* data, std::size_t size,
 // The same for the reference client: the body of the fuzz target.
 int check_receive_path(const std::uint8_t* data, std::size_t size);
 
-// A multi-line description of a run for evidence and for tools.
+// A multi-line description of a run for evidence and for tools
+// (fuzz_report.cc).
 [[nodiscard]] std::string describe(const ReceivePathRun& run);
 
 }  // namespace sockcheck
