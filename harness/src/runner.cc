@@ -43,6 +43,7 @@ struct CallCounts {
   int connections = 0;
   int closes = 0;
   int calls_after_close = 0;
+  int sends_after_shutdown = 0;  // send() after a successful shutdown_write()
 };
 
 class CountingConnection final : public Connection {
@@ -51,6 +52,7 @@ class CountingConnection final : public Connection {
       : inner_(std::move(inner)), counts_(counts) {}
   IoResult send(std::span<const std::byte> d) override {
     if (after_close()) return IoResult::failure(std::errc::bad_file_descriptor);
+    if (shut_) ++counts_.sends_after_shutdown;
     return inner_->send(d);
   }
   IoResult recv(std::span<std::byte> b) override {
@@ -59,7 +61,9 @@ class CountingConnection final : public Connection {
   }
   IoResult shutdown_write() override {
     if (after_close()) return IoResult::failure(std::errc::bad_file_descriptor);
-    return inner_->shutdown_write();
+    IoResult r = inner_->shutdown_write();
+    if (r.ok()) shut_ = true;
+    return r;
   }
   IoResult close() override {
     ++counts_.closes;
@@ -85,6 +89,7 @@ class CountingConnection final : public Connection {
   std::unique_ptr<Connection> inner_;
   CallCounts& counts_;
   bool closed_ = false;
+  bool shut_ = false;  // our FIN is out
 };
 
 class CountingTransport final : public Transport {
@@ -209,8 +214,10 @@ void run_on_sim(ScenarioRun& out, ClientUnderTest& client, const RunOptions& o) 
   out.client = client.run(ctx);
   out.client.elapsed = sim.now() - start;
   out.observations = sim.run_servers_to_end();
+  out.client.connections = counts.connections;
   out.client.close_calls = counts.connections > 0 ? counts.closes : 0;
   out.client.calls_after_close = counts.calls_after_close;
+  out.client.sends_after_shutdown = counts.sends_after_shutdown;
   if (o.keep_trace) out.trace = sim.trace();
 }
 
@@ -230,8 +237,10 @@ void run_on_tcp(ScenarioRun& out, ClientUnderTest& client) {
   out.client = client.run(ctx);
   out.client.elapsed = std::chrono::steady_clock::now() - start;
   if (client.in_process()) {
+    out.client.connections = counts.connections;
     out.client.close_calls = counts.connections > 0 ? counts.closes : 0;
     out.client.calls_after_close = counts.calls_after_close;
+    out.client.sends_after_shutdown = counts.sends_after_shutdown;
   }
   if (!server.refusing()) {
     // The client is done, so its sockets are closed and every script ends

@@ -2,15 +2,21 @@
 // proving that the conformance harness tells good clients from bad ones.
 //
 //   faulty_client DEFECT HOST PORT TIMEOUT_MS
+//   faulty_client --list          (every DEFECT, one per line)
 //
 // It follows the external-client contract of `sockcheck run --client-cmd`:
 // the request on stdin, the response on stdout, exit status 0 only after an
 // orderly close. DEFECT `none` is a correct client written independently of
-// the reference client (blocking socket + poll), so a false positive of the
-// harness shows up as a failure of `none`.
+// the reference client (blocking connect, non-blocking I/O driven by poll),
+// so a false positive of the harness shows up as a failure of `none`.
 //
-// Every defect here is one that real clients ship with. Each is a small
-// deviation from the correct path, marked DEFECT in the code.
+// The correct path: send the whole request while also reading (full
+// duplex), half-close once it is all sent, keep sending even if the
+// server's FIN arrives first, read until recv returns 0, exit 0 only then;
+// any error or the deadline means exit 1. Every defect here is one that
+// real clients ship with; each is a small deviation from that path, marked
+// DEFECT in the code. tests/faulty_clients_test.cc says which conformance
+// rule must flag each one.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -19,6 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -35,24 +42,39 @@ using Clock = std::chrono::steady_clock;
 
 std::string_view g_defect;
 bool defect(std::string_view name) { return g_defect == name; }
+bool g_half_closed_early = false;  // shutdown-before-send did it already
 
 constexpr std::string_view kDefects[] = {
-    "none",                // correct
-    "no-half-close",       // never sends FIN; waits for the reply forever
-    "shutdown-both",       // shutdown(SHUT_RDWR) instead of SHUT_WR
-    "close-after-send",    // closes right after sending, reads nothing
-    "single-recv",         // takes one recv as the whole reply
-    "reset-as-success",    // treats ECONNRESET like an orderly close
-    "exit-zero-always",    // reports success whatever happened
-    "no-timeout",          // ignores its timeout: blocks until the peer acts
-    "short-timeout",       // gives up after 100 ms whatever it was told
-    "ignore-short-send",   // one non-blocking send; the rest is dropped
-    "sigpipe",             // plain send() without MSG_NOSIGNAL
-    "stop-at-nul",         // treats the reply as a C string
-    "max-4k",              // reads at most 4 KiB and calls it done
-    "half-duplex",         // sends everything before reading anything
-    "partial-read-eof",    // a short read (less than its buffer) means "done"
-    "drop-first-chunk",    // discards the first chunk it reads (banner skip)
+    "none",                 // correct
+    "no-half-close",        // never sends FIN; waits for the reply until its timeout
+    "shutdown-both",        // shutdown(SHUT_RDWR) instead of SHUT_WR
+    "close-after-send",     // closes right after sending, reads nothing, exits 0
+    "single-recv",          // takes one recv as the whole reply
+    "reset-as-success",     // treats ECONNRESET like an orderly close
+    "exit-zero-always",     // reports success whatever happened
+    "no-timeout",           // ignores its timeout: blocks until the peer acts
+    "short-timeout",        // gives up after 100 ms whatever it was told
+    "ignore-short-send",    // one non-blocking send; the rest is dropped
+    "sigpipe",              // plain send() without MSG_NOSIGNAL
+    "stop-at-nul",          // treats the reply as a C string
+    "max-4k",               // reads at most 4 KiB and calls it done
+    "half-duplex",          // sends everything before reading anything
+    "partial-read-eof",     // a short read (less than its buffer) means "done"
+    "drop-first-chunk",     // discards the first chunk it reads (banner skip)
+    "timeout-as-success",   // reports its timeout as success
+    "idle-timeout",         // restarts its timer on every byte received
+    "print-twice",          // prints the reply as it comes and again at the end
+    "send-twice",           // sends the request twice
+    "resend-from-start",    // after a short send, resends from the start
+    "eagain-fatal",         // a send loop without poll: EAGAIN is fatal
+    "adds-newline",         // appends "\n" to the request (puts/println style)
+    "first-line-only",      // sends only the request's first line (getline style)
+    "text-mode",            // drops '\r' from the reply (text-mode output)
+    "skip-empty-request",   // sends nothing and no FIN when the request is empty
+    "shutdown-before-send", // half-closes before sending the request
+    "no-flush",             // _exit() without flushing stdout
+    "chatty-stdout",        // prints "Bytes received: N" on stdout, with the reply
+    "stop-sending-at-eof",  // stops sending (and succeeds) at the server's FIN
 };
 
 int remaining_ms(Clock::time_point deadline) {
@@ -94,17 +116,29 @@ void emit(const char* data, std::size_t n) {
   if (defect("stop-at-nul")) {
     n = ::strnlen(data, n);  // DEFECT: the reply is not a C string
   }
+  if (defect("text-mode")) {
+    for (std::size_t i = 0; i < n; ++i) {
+      if (data[i] != '\r') std::fputc(data[i], stdout);  // DEFECT: CRLF -> LF
+    }
+    return;
+  }
   std::fwrite(data, 1, n, stdout);
+  if (defect("chatty-stdout")) {
+    std::printf("Bytes received: %zu\n", n);  // DEFECT: stdout is the reply
+  }
 }
 
 struct Exchange {
-  int fd;
+  int fd = -1;
   std::string request;
   Clock::time_point deadline;
+  std::chrono::milliseconds timeout;
   std::size_t sent = 0;
   std::size_t total = 0;
+  std::string everything;  // for print-twice
   bool first_chunk = true;
-  bool done = false;  // stop reading (EOF or a defect decided so)
+  bool eof = false;   // the server's FIN was read
+  bool done = false;  // stop (EOF with the request sent, or a defect decided so)
   int status = 0;
 
   bool sending() const { return sent < request.size(); }
@@ -114,10 +148,12 @@ struct Exchange {
       done = true;  // DEFECT: never reads the reply (close follows)
       return;
     }
-    if (!defect("no-half-close")) {
+    // DEFECT (no-half-close): no FIN.
+    if (!defect("no-half-close") && !g_half_closed_early) {
       // DEFECT (shutdown-both): SHUT_RDWR also closes our reading side.
       ::shutdown(fd, defect("shutdown-both") ? SHUT_RDWR : SHUT_WR);
     }
+    if (eof) done = true;
   }
 
   // One send attempt. False on a fatal error.
@@ -131,7 +167,20 @@ struct Exchange {
       finish_request();
       return true;
     }
-    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, flags);
+    if (defect("eagain-fatal")) {
+      // DEFECT: a tight send loop on a non-blocking socket, as if it were a
+      // blocking one: the first EAGAIN is taken for an error.
+      while (sending()) {
+        const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, flags);
+        if (n < 0) return fail("send");
+        sent += static_cast<std::size_t>(n);
+      }
+      finish_request();
+      return true;
+    }
+    // DEFECT (resend-from-start): the buffer pointer is not advanced.
+    const char* from = defect("resend-from-start") ? request.data() : request.data() + sent;
+    const ssize_t n = ::send(fd, from, request.size() - sent, flags);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) return true;
       return fail("send");
@@ -162,13 +211,16 @@ struct Exchange {
       return fail("recv");
     }
     if (n == 0) {
-      done = true;  // orderly close
+      eof = true;  // orderly close; done once the request is out too
+      if (!sending() || defect("stop-sending-at-eof")) done = true;  // DEFECT if sending
       return true;
     }
     const bool drop = first_chunk && defect("drop-first-chunk");  // DEFECT
     first_chunk = false;
     if (!drop) emit(buf, static_cast<std::size_t>(n));
+    if (defect("print-twice")) everything.append(buf, static_cast<std::size_t>(n));
     total += static_cast<std::size_t>(n);
+    if (defect("idle-timeout")) deadline = Clock::now() + timeout;  // DEFECT
     if (defect("single-recv")) done = true;  // DEFECT
     if (defect("partial-read-eof") && static_cast<std::size_t>(n) < want) done = true;  // DEFECT
     return true;
@@ -181,30 +233,37 @@ struct Exchange {
   }
 
   // Full duplex: reads while sending, so a server that answers before it
-  // reads cannot deadlock it -- except for the half-duplex defect.
+  // reads cannot deadlock it -- except for the half-duplex defect. After
+  // the server's FIN it only waits to send the rest.
   void run() {
-    if (request.empty()) finish_request();
+    if (request.empty() && !defect("skip-empty-request")) finish_request();  // DEFECT if skipped
     while (!done) {
       short events = 0;
       if (sending()) events |= POLLOUT;
-      if (!(defect("half-duplex") && sending())) events |= POLLIN;  // DEFECT if not
+      const bool read_now = !eof && !(defect("half-duplex") && sending());  // DEFECT if not
+      if (read_now) events |= POLLIN;
       if (!wait_for(fd, events, deadline)) {
         std::fprintf(stderr, "timed out\n");
-        status = 1;
+        status = defect("timeout-as-success") ? 0 : 1;  // DEFECT if 0
         return;
       }
       if (sending() && !send_some()) return;
       if (done) return;
-      if ((events & POLLIN) != 0 && !recv_some()) return;
+      if (read_now && !recv_some()) return;
     }
+    if (defect("print-twice")) std::fwrite(everything.data(), 1, everything.size(), stdout);  // DEFECT
   }
 };
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == "--list") {
+    for (std::string_view d : kDefects) std::printf("%.*s\n", static_cast<int>(d.size()), d.data());
+    return 0;
+  }
   if (argc != 5) {
-    std::fprintf(stderr, "usage: faulty_client DEFECT HOST PORT TIMEOUT_MS\n");
+    std::fprintf(stderr, "usage: faulty_client DEFECT HOST PORT TIMEOUT_MS | --list\n");
     return 2;
   }
   g_defect = argv[1];
@@ -214,22 +273,37 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "faulty_client: unknown defect '%s'\n", argv[1]);
     return 2;
   }
-  const long timeout_ms = std::strtol(argv[4], nullptr, 10);
-  auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  const std::chrono::milliseconds timeout(std::strtol(argv[4], nullptr, 10));
+  auto deadline = Clock::now() + timeout;
   if (defect("short-timeout")) {
     deadline = Clock::now() + std::chrono::milliseconds(100);  // DEFECT
   }
   if (defect("sigpipe")) ::signal(SIGPIPE, SIG_DFL);  // the default: death
 
-  const std::string request(std::istreambuf_iterator<char>(std::cin), {});
+  std::string request(std::istreambuf_iterator<char>(std::cin), {});
+  if (defect("send-twice")) request += request;  // DEFECT
+  if (defect("adds-newline")) request += '\n';   // DEFECT
+  if (defect("first-line-only")) {
+    const std::size_t eol = request.find('\n');  // DEFECT
+    if (eol != std::string::npos) request.resize(eol + 1);
+  }
   const int fd = connect_to(argv[2], argv[3]);
   if (fd < 0) {
     std::fprintf(stderr, "connect failed: %s\n", std::strerror(errno));
     return defect("exit-zero-always") ? 0 : 1;
   }
+  if (defect("shutdown-before-send") && !request.empty()) {
+    ::shutdown(fd, SHUT_WR);  // DEFECT: FIN first, then the request
+    g_half_closed_early = true;
+  }
 
-  Exchange ex{fd, request, deadline};
+  Exchange ex{};
+  ex.fd = fd;
+  ex.request = std::move(request);
+  ex.deadline = deadline;
+  ex.timeout = timeout;
   ex.run();
+  if (defect("no-flush")) ::_exit(ex.status);  // DEFECT: stdout's buffer is lost
   std::fflush(stdout);
   ::close(fd);
   return defect("exit-zero-always") ? 0 : ex.status;
