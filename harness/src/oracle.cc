@@ -599,14 +599,23 @@ RuleResult closes_once(const Facts& f) {
   if (!f.run.in_process || f.run.close_calls < 0) {
     return result(r, Verdict::not_applicable, "observable only in process");
   }
+  // The server may have accepted a connection whose connect() still failed
+  // on the client's side (an RST racing the handshake): the client then
+  // never held a connection, and had nothing to close.
+  if (f.run.connections == 0) {
+    return result(r, Verdict::not_applicable,
+                  "the client never got a connection (its connect failed)");
+  }
   if (f.obs == nullptr || !f.obs->accepted) {
     if (f.run.close_calls == 0) {
       return result(r, Verdict::not_applicable, "no connection was opened");
     }
   }
-  if (f.run.close_calls != 1) {
+  const int expected = f.run.connections > 0 ? f.run.connections : 1;
+  if (f.run.close_calls != expected) {
     return result(r, Verdict::violates,
-                  "close() called " + std::to_string(f.run.close_calls) + " times");
+                  "close() called " + std::to_string(f.run.close_calls) + " times for " +
+                      std::to_string(expected) + " connection" + (expected == 1 ? "" : "s"));
   }
   if (f.run.calls_after_close > 0) {
     return result(r, Verdict::violates,

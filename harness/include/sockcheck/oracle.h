@@ -104,6 +104,7 @@ struct ClientRun {
   int signal = 0;                  // it died of this signal (not ours)
   std::optional<int> exit_status;  // programs
   int close_calls = -1;            // in process: close() calls (-1 unknown)
+  int connections = -1;            // in process: connections it opened (-1 unknown)
   int calls_after_close = -1;      // in process: seam calls after close()
   int sends_after_shutdown = -1;   // in process: send() after shutdown_write()
   std::string diagnostics;         // stderr of a program, error text
