@@ -5,7 +5,7 @@
 //   BM_ReferenceClientExchange  the reference client through the POSIX backend
 //   BM_LoopbackScenario         the reference client against the loopback
 //                               fake server running the same exchange as a
-//                               scenario (a thread per connection, observed)
+//                               scenario (its worker pool, observed)
 //   BM_SimScenario              the same scenario on the simulated transport
 //                               (virtual time, in memory), observations final
 //

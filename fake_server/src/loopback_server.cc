@@ -1,26 +1,53 @@
 // The loopback server over POSIX sockets. See loopback_server.h for the
 // contract and the loopback-specific semantics.
 //
-// Theory of operation. Three kinds of thread share one Impl:
+// Theory of operation: a leader/followers pool. The cost that matters is
+// what one short exchange pays on top of the kernel's own work, and on a
+// loaded two-core machine that cost is mostly thread wake-ups (each one a
+// trip through the scheduler), not instructions. So a connection is served
+// on the thread that accepted it, and nothing else wakes up for it:
 //
-//   caller      start() binds and listens, then starts the acceptor;
-//               stop() raises the wake pipe and joins everything.
-//   acceptor    owns the listening socket; polls it together with the wake
-//               pipe and the reap pipe; numbers connections, applies the
-//               accept delay, spawns one script thread per connection, and
-//               joins the script threads that announce (through the reap
-//               pipe) that they are done, so a long-running server does not
-//               accumulate dead threads.
-//   script      owns one connected socket; runs the steps with a
-//               ScriptRunner; publishes the observation; pings the reap pipe.
+//   caller      start() binds and listens, then starts the first worker;
+//               stop() raises the wake pipe, wakes the followers and joins
+//               every worker.
+//   leader      the one worker (at most) that owns the listening socket: it
+//               polls it together with the wake pipe, numbers the next
+//               connection, applies its `accept after D`, accepts it, and
+//               then runs that connection's script itself.
+//   followers   idle workers, waiting on a condition variable to become the
+//               leader. At most kMaxIdleWorkers of them stay; more retire.
+//
+// A leader keeps the listening socket while its script runs without
+// blocking (the common case: the request and the client's FIN are already
+// queued). The first time a script would block, its waits also watch the
+// listening socket for a short grace period (kLeaderGrace); when that
+// period ends, or a new connection shows up, the script gives up the
+// leadership: an idle follower is woken to take it, or a new worker is
+// started as the leader if none is idle. So no connection ever waits for
+// another one's script (at most a few microseconds while a non-blocking
+// script finishes), and a sequential client costs no wake-up beyond the
+// leader's own poll. A large write and on_finished (the caller's code) give
+// up the role first too. A worker whose script has ended becomes the leader
+// again if nobody holds the role, else a follower.
+//
+// Two more wake-ups are saved per exchange. The last piece of a write that
+// a FIN follows goes with MSG_MORE, so the FIN rides on it and the client
+// wakes once for the reply and its end. And wait_for_connections() yields
+// the CPU briefly before it sleeps: its caller is usually the client that
+// just read the FIN, whose wake-up preempted the worker a few instructions
+// before it publishes.
 //
 // Cancellation is a pipe that is written once by stop() and never drained:
 // its read end stays readable, so every poll() in every thread that watches
-// it wakes at once and every later poll() returns immediately. Deadlines are
-// the poll timeouts. No thread ever blocks outside poll().
+// it wakes at once and every later poll() returns immediately; followers
+// are woken through their condition variable. Deadlines are the poll
+// timeouts. No worker blocks outside poll() and that condition variable.
 //
-// Shared state (counters, records, finished observations) is guarded by one
-// mutex; the sockets themselves are touched only by their owning thread.
+// Shared state (counters, the pool, the running connections, finished
+// observations) is guarded by one mutex. A connected socket is touched only
+// by its worker; the listening socket only by the leader (the role passes
+// from thread to thread under the mutex) and, after every worker has been
+// joined, by stop().
 // This is the only file of the fake server that includes socket headers.
 #include "sockcheck/loopback_server.h"
 
@@ -158,11 +185,6 @@ struct Pipe {
     const char byte = 1;
     [[maybe_unused]] const ssize_t n = ::write(write_end, &byte, 1);
   }
-  void drain() const noexcept {
-    char buf[64];
-    while (::read(read_end, buf, sizeof buf) > 0) {
-    }
-  }
   void close() noexcept {
     close_fd(read_end);
     close_fd(write_end);
@@ -259,17 +281,70 @@ bool first_step_is(const ConnectionScript* script, Step::Kind kind) {
          script->steps.front().kind == kind;
 }
 
+// The worker pool; see the theory of operation.
+// Idle workers kept for the next concurrent connections; more retire.
+constexpr std::size_t kMaxIdleWorkers = 4;
+// How long a leader whose script has to wait keeps the role while it waits
+// (watching the listening socket, so a new connection still ends it at
+// once). Covers the usual gap between a client's connect and its request
+// and FIN, so a sequential client rarely causes a hand-off.
+constexpr Duration kLeaderGrace = std::chrono::milliseconds(5);
+// A write larger than this gives up the role before it produces its bytes
+// (seeded random data of a GiB takes seconds), as a wait would.
+constexpr std::uint64_t kLeaderWriteLimit = 256 * 1024;
+
+// Linux copies TCP_NODELAY from the listening socket to the sockets
+// accept() returns; elsewhere each accepted socket gets it itself.
+#ifdef __linux__
+constexpr bool kListenerPassesNoDelay = true;
+#else
+constexpr bool kListenerPassesNoDelay = false;
+#endif
+
+// How long wait_for_connections() yields the CPU before it sleeps.
+constexpr Duration kWaiterSpin = std::chrono::microseconds(50);
+
+// Step indexes with a meaning of their own in ConnectionRecord::step.
+constexpr int kStarting = -1;
+constexpr int kImplicitClose = -2;
+
+// What a connection is doing, as messages name it: "step 2 (write) at line
+// 7", "implicit close"; `before_steps` names the time before step 1.
+std::string step_label(const ConnectionScript* script, int step,
+                       const char* before_steps) {
+  if (step == kImplicitClose) return "implicit close";
+  if (script == nullptr || step < 0 ||
+      static_cast<std::size_t>(step) >= script->steps.size()) {
+    return before_steps;
+  }
+  const Step& s = script->steps[static_cast<std::size_t>(step)];
+  std::string label = "step " + std::to_string(step + 1) + " (" +
+                      step_name(s.kind) + ")";
+  if (s.where.line > 0) label += " at line " + std::to_string(s.where.line);
+  return label;
+}
+
+// The leader role as one worker sees it; see the theory of operation.
+struct Leadership {
+  bool leading = false;  // this worker owns the listening socket
+  int listen_fd = -1;    // valid while leading
+  // Gives the role to another worker (sets leading to false); false if
+  // there is none and none could be started.
+  std::function<bool()> release;
+};
+
 }  // namespace
 
-// One accepted connection while its script runs; owned by Impl::records.
+// One accepted connection while its script runs; lives on its worker's
+// stack, listed in Impl::running from the accept until it is published.
 struct ConnectionRecord {
   int number = 0;
   TimePoint accepted_at{};
-  std::thread thread;
+  const ConnectionScript* script = nullptr;  // in Impl::scenario
+  std::list<ConnectionRecord*>::iterator position;  // in Impl::running
   // Guarded by Impl::mu: what the script is doing, for wait messages.
-  std::string doing = "starting";
+  int step = kStarting;
   TimePoint doing_since{};
-  bool finished = false;
 };
 
 struct LoopbackServer::Impl {
@@ -279,27 +354,47 @@ struct LoopbackServer::Impl {
   Endpoint bound;
   bool refuse_mode = false;
 
-  int listen_fd = -1;  // owned by the acceptor once it runs
-  Pipe wake;           // written by stop(), never drained
-  Pipe reap;           // pinged by script threads when they end
-  std::thread acceptor;
+  // Used by the leader only, so unguarded: the role passes under mu. The
+  // leader closes listen_fd after max_connections; stop() closes it after
+  // joining every worker.
+  int listen_fd = -1;
+  std::size_t count = 0;  // connections accepted so far
+  Pipe wake;              // written by stop(), never drained
 
   std::mutex stop_mu;    // serializes stop() callers
   bool started = false;  // guarded by stop_mu
   bool joined = false;   // guarded by stop_mu
 
   mutable std::mutex mu;
-  std::condition_variable changed;
+  std::condition_variable changed;  // accepted, finished or stopped changed
   bool stopped = false;
   std::size_t accepted = 0;
   std::size_t finished = 0;
-  std::list<std::unique_ptr<ConnectionRecord>> records;
-  std::vector<ServerObservation> done;
+  std::list<ConnectionRecord*> running;  // in accept order
+  std::vector<ServerObservation> done;   // ordered by connection number
 
-  void run_acceptor();
-  void run_connection(ConnectionRecord& rec, int fd);
-  void publish(ConnectionRecord& rec, ServerObservation obs);
-  void reap_finished();
+  // The pool, guarded by mu.
+  std::condition_variable followers;  // leadership free, or stop
+  std::list<std::thread> workers;     // every worker not retired
+  std::thread retired;                // the last retired worker, unjoined
+  bool stopping = false;              // stop() has begun: no new workers
+  bool listening = false;             // the listening socket accepts
+  bool leader_present = false;        // some worker holds the role
+  std::size_t idle = 0;               // followers waiting
+
+  // Starts a worker, under mu; false if no thread could be started.
+  bool spawn_worker(bool as_leader);
+  void run_worker(std::list<std::thread>::iterator self, bool leading);
+  // As the leader: the next connection's socket, or -1 when the leader must
+  // stop (stop() was called). Registers `rec` as running.
+  int accept_next(ConnectionRecord& rec);
+  bool release_leadership(Leadership& lead);
+  // Ends the calling worker, under mu (which it releases).
+  void retire(std::unique_lock<std::mutex>& lock,
+              std::list<std::thread>::iterator self);
+  void run_refused();
+  // `rec` is null for the observation of refuse mode, which never ran.
+  void publish(ConnectionRecord* rec, ServerObservation obs);
   // Waits for the wake pipe or `d`; false if woken (stop requested).
   bool pause(Duration d) const {
     const TimePoint end = SteadyClock::now() + d;
@@ -317,19 +412,23 @@ namespace {
 // Runs one connection's script on its socket and fills the observation.
 class ScriptRunner {
  public:
-  // `records_mu` guards rec.doing*; the other references outlive the run.
+  // `records_mu` guards rec.step and rec.doing_since; `lead` is the
+  // worker's role, given up before the first long wait. Every reference
+  // outlives the run.
   ScriptRunner(const Scenario& scenario, const std::string& request,
                std::mutex& records_mu, ConnectionRecord& rec, int fd,
-               int wake_fd)
+               int wake_fd, Leadership& lead)
       : scenario_(scenario),
         request_(request),
         records_mu_(records_mu),
         rec_(rec),
         fd_(fd),
-        script_(scenario.script_for(rec.number)),
+        script_(rec.script),
         wake_fd_(wake_fd),
+        lead_(lead),
         deadline_(rec.accepted_at + scenario.deadline()) {
     obs_.connection = rec.number;
+    obs_.events.reserve(8);  // a typical script logs fewer: one allocation
   }
 
   ServerObservation run() {
@@ -349,7 +448,7 @@ class ScriptRunner {
   }
 
  private:
-  enum class Wait { ready, elapsed, deadline, stopped };
+  enum class Wait { ready, elapsed, deadline, stopped, no_thread };
 
   void run_script() {
     const std::vector<Step> none;
@@ -375,28 +474,32 @@ class ScriptRunner {
     event(delay > Duration::zero()
               ? "accepted (accept() delayed by " + format_duration(delay) + ")"
               : "accepted");
-    int one = 1;
-    // The script decides the segmentation of writes; Nagle must not merge
-    // 1-byte pieces (nor delay them behind delayed ACKs).
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-
-    for (std::size_t i = 0; i < steps.size(); ++i) {
-      const Step& step = steps[i];
-      label_ = "step " + std::to_string(i + 1) + " (" + step_name(step.kind) +
-               ")" +
-               (step.where.line > 0 ? " at line " + std::to_string(step.where.line)
-                                    : "");
-      set_doing();
-      if (i == 0 && step.kind == Step::Kind::accept) continue;  // acceptor did it
-      if (!run_step(step)) return;
+    if (!kListenerPassesNoDelay) {
+      const int one = 1;
+      // The script decides the segmentation of writes; Nagle must not merge
+      // 1-byte pieces (nor delay them behind delayed ACKs).
+      ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
+
     const bool ends_itself =
         !steps.empty() && (steps.back().kind == Step::Kind::close ||
                            steps.back().kind == Step::Kind::reset ||
                            steps.back().kind == Step::Kind::hang);
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+      const Step& step = steps[i];
+      set_doing(static_cast<int>(i));
+      if (i == 0 && step.kind == Step::Kind::accept) continue;  // the leader did it
+      // Whether a FIN follows this step at once, so a write can leave its
+      // last piece for the FIN to ride on (see do_write).
+      const Step::Kind next = i + 1 < steps.size() ? steps[i + 1].kind
+                              : ends_itself        ? Step::Kind::hang
+                                                   : Step::Kind::close;
+      fin_follows_ =
+          next == Step::Kind::close || next == Step::Kind::half_close;
+      if (!run_step(step)) return;
+    }
     if (!ends_itself && fd_ >= 0) {
-      label_ = "implicit close";
-      set_doing();
+      set_doing(kImplicitClose);
       if (!do_close()) return;
     }
     obs_.script_completed = true;
@@ -430,17 +533,33 @@ class ScriptRunner {
 
   // Waits until `fd` reports `events` (0: only errors and hang-ups; fd -1:
   // nothing, a plain pause), `until` passes, the connection's deadline
-  // passes, or stop() is called.
+  // passes, or stop() is called. While this worker leads, the wait also
+  // watches the listening socket and gives up the leadership when a
+  // connection arrives or the grace period is over (no_thread: no worker
+  // could take it).
   Wait wait(int fd, short events, TimePoint until) {
     for (;;) {
       const TimePoint now = SteadyClock::now();
       if (now >= deadline_) return Wait::deadline;
       if (now >= until) return Wait::elapsed;
-      pollfd p[2] = {{fd, events, 0}, {wake_fd_, POLLIN, 0}};
-      const int rc = ::poll(p, 2, poll_timeout(std::min(until, deadline_)));
+      TimePoint end = std::min(until, deadline_);
+      if (lead_.leading) {
+        if (grace_end_ == TimePoint{}) grace_end_ = now + kLeaderGrace;
+        if (now >= grace_end_) {
+          if (!lead_.release()) return Wait::no_thread;
+        } else {
+          end = std::min(end, grace_end_);
+        }
+      }
+      const int listen_fd = lead_.leading ? lead_.listen_fd : -1;
+      pollfd p[3] = {
+          {fd, events, 0}, {wake_fd_, POLLIN, 0}, {listen_fd, POLLIN, 0}};
+      const int rc = ::poll(p, 3, poll_timeout(end));
       if (rc < 0) continue;  // EINTR; the deadline check above bounds this
       if (p[1].revents != 0) return Wait::stopped;
       if (rc > 0 && p[0].revents != 0) return Wait::ready;
+      // A new connection must not wait for this script.
+      if (p[2].revents != 0 && !lead_.release()) return Wait::no_thread;
     }
   }
 
@@ -455,6 +574,11 @@ class ScriptRunner {
   // The failure for a wait that did not become ready.
   bool wait_failed(Wait w, const std::string& progress) {
     if (w == Wait::stopped) return fail("stopped by the server" + progress);
+    if (w == Wait::no_thread) {
+      return fail(
+          "could not start a thread to go on accepting connections meanwhile" +
+          progress);
+    }
     return fail("deadline (" + format_duration(scenario_.deadline()) +
                 " after accept) passed" + progress);
   }
@@ -523,6 +647,11 @@ class ScriptRunner {
   }
 
   bool do_write(const Step& step) {
+    if (lead_.leading &&
+        data_size(step.data, request_.size()) > kLeaderWriteLimit &&
+        !lead_.release()) {
+      return wait_failed(Wait::no_thread, "");
+    }
     const std::string data = materialize(step.data, request_);
     std::size_t off = 0;
     std::size_t pieces = 0;
@@ -537,8 +666,13 @@ class ScriptRunner {
                          : data.size() - off;
       const std::size_t piece_end = off + piece;
       while (off < piece_end) {
-        const ssize_t n =
-            ::send(fd_, data.data() + off, piece_end - off, MSG_NOSIGNAL);
+        // The last piece before a FIN goes with MSG_MORE: the kernel holds
+        // it until the FIN, which then rides on it, and the client wakes up
+        // once for the reply and the end of it instead of twice.
+        const bool hold = fin_follows_ && piece_end == data.size();
+        const ssize_t n = ::send(fd_, data.data() + off, piece_end - off,
+                                 MSG_NOSIGNAL | (hold ? MSG_MORE : 0));
+        if (hold) held_ = true;
         if (n > 0) {
           off += static_cast<std::size_t>(n);
           obs_.bytes_sent += static_cast<std::uint64_t>(n);
@@ -597,6 +731,13 @@ class ScriptRunner {
       int pending = 0;
       ::ioctl(fd_, FIONREAD, &pending);
       obs_.closed_with_unread = true;
+      // The RST would discard a piece held back for the FIN (do_write);
+      // send it first, as if it had never been held. Setting TCP_NODELAY
+      // pushes whatever is queued.
+      if (held_) {
+        const int one = 1;
+        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      }
       close_fd(fd_);
       event("close with " + std::to_string(pending) +
             " unread bytes (the kernel sends RST)");
@@ -651,7 +792,7 @@ class ScriptRunner {
   }
 
   bool fail(const std::string& why) {
-    obs_.failure = label_ + ": " + why;
+    obs_.failure = step_label(script_, step_, "accept") + ": " + why;
     event("failed: " + obs_.failure);
     return false;
   }
@@ -664,10 +805,12 @@ class ScriptRunner {
     obs_.events.push_back({SteadyClock::now() - rec_.accepted_at, std::move(what)});
   }
 
-  void set_doing() {
+  void set_doing(int step) {
+    step_ = step;
+    const TimePoint now = SteadyClock::now();
     std::lock_guard lock(records_mu_);
-    rec_.doing = label_;
-    rec_.doing_since = SteadyClock::now();
+    rec_.step = step;
+    rec_.doing_since = now;
   }
 
   const Scenario& scenario_;
@@ -677,97 +820,85 @@ class ScriptRunner {
   int fd_;
   const ConnectionScript* script_;
   int wake_fd_;
+  Leadership& lead_;
   TimePoint deadline_;
-  std::string label_ = "accept";
+  TimePoint grace_end_{};  // set by the first wait while leading
+  int step_ = kStarting;   // as in ConnectionRecord::step
+  bool fin_follows_ = false;  // the step after this one sends a FIN
+  bool held_ = false;         // a write left data for the FIN (MSG_MORE)
   std::size_t omitted_events_ = 0;
   ServerObservation obs_;
 };
 
 }  // namespace
 
-void LoopbackServer::Impl::publish(ConnectionRecord& rec,
+void LoopbackServer::Impl::publish(ConnectionRecord* rec,
                                    ServerObservation obs) {
   if (options.on_finished) options.on_finished(obs);
   {
     std::lock_guard lock(mu);
     if (options.keep_observations) {
-      const auto at = std::find_if(done.begin(), done.end(), [&](const auto& o) {
-        return o.connection > obs.connection;
-      });
+      // Connections mostly end in order: this is an append.
+      const auto at = std::upper_bound(
+          done.begin(), done.end(), obs.connection,
+          [](int n, const ServerObservation& o) { return n < o.connection; });
       done.insert(at, std::move(obs));
     }
     ++finished;
-    rec.finished = true;
+    if (rec != nullptr) running.erase(rec->position);
   }
   changed.notify_all();
 }
 
-void LoopbackServer::Impl::run_connection(ConnectionRecord& rec, int fd) {
-  ScriptRunner runner(scenario, request, mu, rec, fd, wake.read_end);
-  publish(rec, runner.run());
-  reap.ping();
+bool LoopbackServer::Impl::spawn_worker(bool as_leader) {
+  workers.emplace_back();
+  const auto self = std::prev(workers.end());
+  try {
+    // Assigned under mu, which the worker takes before it reads *self.
+    *self = std::thread([this, self, as_leader] { run_worker(self, as_leader); });
+  } catch (const std::system_error&) {
+    workers.erase(self);
+    return false;
+  }
+  return true;
 }
 
-void LoopbackServer::Impl::reap_finished() {
-  std::list<std::unique_ptr<ConnectionRecord>> dead;
-  {
-    std::lock_guard lock(mu);
-    for (auto it = records.begin(); it != records.end();) {
-      if ((*it)->finished) {
-        dead.splice(dead.end(), records, it++);
-      } else {
-        ++it;
-      }
-    }
-  }
-  for (auto& r : dead) {
-    if (r->thread.joinable()) r->thread.join();  // it has published: ends now
-  }
+void LoopbackServer::Impl::retire(std::unique_lock<std::mutex>& lock,
+                                  std::list<std::thread>::iterator self) {
+  // Once stop() has begun it joins every worker in the list; otherwise the
+  // worker cannot join itself, so it leaves its handle for the next one to
+  // retire (or stop()) and joins the one before it, which has returned or is
+  // about to: at most one retired worker is ever left unjoined.
+  if (stopping) return;
+  std::thread previous = std::move(retired);
+  retired = std::move(*self);
+  workers.erase(self);
+  lock.unlock();
+  if (previous.joinable()) previous.join();
 }
 
-void LoopbackServer::Impl::run_acceptor() {
-  if (refuse_mode) {
-    ServerObservation obs;
-    obs.connection = 1;
-    obs.refused = true;
-    obs.script_completed = true;
-    obs.events.push_back(
-        {Duration::zero(),
-         "refused: port bound but never listening, so the kernel refuses "
-         "every connect (ECONNREFUSED)"});
-    const bool later_scripts = std::any_of(
-        scenario.scripts.begin(), scenario.scripts.end(),
-        [](const ConnectionScript& c) {
-          return (c.last == 0 || c.last > 1) &&
-                 !first_step_is(&c, Step::Kind::refuse);
-        });
-    if (later_scripts) {
-      obs.events.push_back(
-          {Duration::zero(),
-           "the scripts for connections 2+ cannot be reached over loopback "
-           "(only the simulated transport runs them after a refusal)"});
-    }
-    ConnectionRecord rec;
-    rec.number = 1;
-    {
-      std::lock_guard lock(mu);
-      accepted = 1;
-    }
-    publish(rec, std::move(obs));
-    return;
+bool LoopbackServer::Impl::release_leadership(Leadership& lead) {
+  std::lock_guard lock(mu);
+  if (stopping || idle > 0) {
+    leader_present = false;
+    // A woken follower takes the role unless a worker whose script ended
+    // takes it first; either way the listening socket is watched again.
+    if (!stopping) followers.notify_one();
+  } else if (!spawn_worker(/*as_leader=*/true)) {
+    return false;  // still the leader
   }
-  std::size_t count = 0;
+  // Spawned: leader_present stays true, it belongs to the new worker now.
+  lead.leading = false;
+  lead.listen_fd = -1;
+  return true;
+}
+
+int LoopbackServer::Impl::accept_next(ConnectionRecord& rec) {
   for (;;) {
-    pollfd p[3] = {{listen_fd, POLLIN, 0},
-                   {wake.read_end, POLLIN, 0},
-                   {reap.read_end, POLLIN, 0}};
-    const int rc = ::poll(p, 3, -1);
+    pollfd p[2] = {{listen_fd, POLLIN, 0}, {wake.read_end, POLLIN, 0}};
+    const int rc = ::poll(p, 2, -1);
     if (rc < 0) continue;  // EINTR
-    if (p[1].revents != 0) break;
-    if (p[2].revents != 0) {
-      reap.drain();
-      reap_finished();
-    }
+    if (p[1].revents != 0) return -1;
     if (p[0].revents == 0) continue;
 
     const int number = static_cast<int>(count + 1);
@@ -776,7 +907,7 @@ void LoopbackServer::Impl::run_acceptor() {
         script->steps.front().delay > Duration::zero()) {
       // `accept after D`: the connection waits in the listen queue (the
       // client's connect has already completed) while we hold off accept().
-      if (!pause(script->steps.front().delay)) break;
+      if (!pause(script->steps.front().delay)) return -1;
     }
     const int fd = ::accept4(listen_fd, nullptr, nullptr,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -787,46 +918,99 @@ void LoopbackServer::Impl::run_acceptor() {
         continue;  // the client gave up before we took it
       }
       // Out of descriptors or memory: back off instead of spinning.
-      if (!pause(std::chrono::milliseconds(50))) break;
+      if (!pause(std::chrono::milliseconds(50))) return -1;
       continue;
     }
     ++count;
-    auto rec = std::make_unique<ConnectionRecord>();
-    ConnectionRecord& r = *rec;
-    r.number = number;
-    r.accepted_at = SteadyClock::now();
-    r.doing_since = r.accepted_at;
-    bool started_thread = true;
+    rec.number = number;
+    rec.script = script;
+    rec.accepted_at = SteadyClock::now();
+    rec.doing_since = rec.accepted_at;
+    const bool last =
+        options.max_connections != 0 && count >= options.max_connections;
+    // Later connects are refused once the socket is closed.
+    if (last) close_fd(listen_fd);
     {
       std::lock_guard lock(mu);
       accepted = count;
-      records.push_back(std::move(rec));
-      // Started under the lock so that reap_finished() never sees a record
-      // whose thread member is still being assigned.
-      try {
-        r.thread = std::thread([this, &r, fd] { run_connection(r, fd); });
-      } catch (const std::system_error&) {
-        started_thread = false;
+      rec.position = running.insert(running.end(), &rec);
+      if (last) {
+        listening = false;
+        leader_present = false;
+        followers.notify_all();  // nothing left to lead: they retire
       }
     }
     changed.notify_all();
-    if (!started_thread) {
-      // Out of threads: the connection cannot be served; say so rather than
-      // leave the client waiting.
-      int doomed = fd;
-      abort_fd(doomed);
-      ServerObservation obs;
-      obs.connection = number;
-      obs.failure = "could not start a thread for the connection";
-      obs.events.push_back({Duration::zero(), "aborted the connection (RST)"});
-      publish(r, std::move(obs));
-      reap_finished();
-    }
-    if (options.max_connections != 0 && count >= options.max_connections) {
-      break;  // later connects are refused once the socket is closed
-    }
+    return fd;
   }
-  close_fd(listen_fd);
+}
+
+void LoopbackServer::Impl::run_worker(std::list<std::thread>::iterator self,
+                                      bool leading) {
+  Leadership lead;
+  lead.release = [this, &lead] { return release_leadership(lead); };
+  for (;;) {
+    if (!leading) {
+      std::unique_lock lock(mu);
+      for (;;) {
+        if (stopping || !listening) return retire(lock, self);
+        if (!leader_present) break;
+        if (idle >= kMaxIdleWorkers) return retire(lock, self);
+        ++idle;
+        followers.wait(lock);
+        --idle;
+      }
+      leader_present = true;
+    }
+    ConnectionRecord rec;
+    const int fd = accept_next(rec);
+    if (fd < 0) {
+      std::unique_lock lock(mu);
+      leader_present = false;
+      return retire(lock, self);  // stopping
+    }
+    {
+      std::lock_guard lock(mu);
+      lead.leading = listening;  // false once the last connection is in
+    }
+    lead.listen_fd = lead.leading ? listen_fd : -1;
+    ServerObservation obs =
+        ScriptRunner(scenario, request, mu, rec, fd, wake.read_end, lead).run();
+    // on_finished is the caller's code and may take its time; new
+    // connections must not wait for it. If no worker can take the role,
+    // they wait instead of being dropped.
+    if (lead.leading && options.on_finished) lead.release();
+    publish(&rec, std::move(obs));
+    leading = lead.leading;
+  }
+}
+
+void LoopbackServer::Impl::run_refused() {
+  ServerObservation obs;
+  obs.connection = 1;
+  obs.refused = true;
+  obs.script_completed = true;
+  obs.events.push_back(
+      {Duration::zero(),
+       "refused: port bound but never listening, so the kernel refuses "
+       "every connect (ECONNREFUSED)"});
+  const bool later_scripts = std::any_of(
+      scenario.scripts.begin(), scenario.scripts.end(),
+      [](const ConnectionScript& c) {
+        return (c.last == 0 || c.last > 1) &&
+               !first_step_is(&c, Step::Kind::refuse);
+      });
+  if (later_scripts) {
+    obs.events.push_back(
+        {Duration::zero(),
+         "the scripts for connections 2+ cannot be reached over loopback "
+         "(only the simulated transport runs them after a refusal)"});
+  }
+  {
+    std::lock_guard lock(mu);
+    accepted = 1;
+  }
+  publish(nullptr, std::move(obs));
 }
 
 LoopbackServer::LoopbackServer() : impl_(std::make_unique<Impl>()) {}
@@ -869,6 +1053,12 @@ LoopbackStart LoopbackServer::start(const Scenario& scenario,
   if (::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0) {
     return fail("setsockopt(SO_REUSEADDR)");
   }
+  // The script decides the segmentation of writes; Nagle must not merge
+  // 1-byte pieces (nor delay them behind delayed ACKs). Accepted sockets
+  // inherit it (kListenerPassesNoDelay).
+  if (::setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
+    return fail("setsockopt(TCP_NODELAY)");
+  }
   if (addr->family == AF_INET6 &&
       ::setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
     return fail("setsockopt(IPV6_V6ONLY)");
@@ -894,19 +1084,37 @@ LoopbackStart LoopbackServer::start(const Scenario& scenario,
     close_fd(lfd);
     return {{}, "pipe: " + describe(ec), Problem::system};
   }
-  if (const std::error_code ec = s.reap.open()) {
-    close_fd(lfd);
-    s.wake.close();
-    return {{}, "pipe: " + describe(ec), Problem::system};
-  }
   s.scenario = scenario;
   s.request = scenario.request_bytes();
   s.options = options;
   s.bound = *bound;
   s.refuse_mode = refuse;
   s.listen_fd = lfd;
+  bool running = false;
+  {
+    std::lock_guard lock(s.mu);
+    if (refuse) {
+      s.workers.emplace_back();
+      try {
+        s.workers.back() = std::thread([&s] { s.run_refused(); });
+        running = true;
+      } catch (const std::system_error&) {
+        s.workers.pop_back();
+      }
+    } else {
+      s.listening = true;
+      s.leader_present = true;  // the first worker's
+      running = s.spawn_worker(/*as_leader=*/true);
+      s.listening = running;
+      s.leader_present = running;
+    }
+  }
+  if (!running) {
+    close_fd(s.listen_fd);
+    s.wake.close();
+    return {{}, "could not start the server's first thread", Problem::system};
+  }
   s.started = true;
-  s.acceptor = std::thread([&s] { s.run_acceptor(); });
   return {*bound, {}, Problem::none};
 }
 
@@ -940,6 +1148,17 @@ LoopbackWait LoopbackServer::wait_for_connections(std::size_t n,
   Impl& s = *impl_;
   std::unique_lock lock(s.mu);
   auto ready = [&] { return s.finished >= n || s.stopped; };
+  // The usual wait is for the connection whose client has just finished,
+  // and its worker is a few instructions from publishing: often it is the
+  // very thread that the client's wake-up preempted on this CPU. Yielding a
+  // few times lets it finish without a sleep and a cross-CPU wake-up.
+  const TimePoint spin_end =
+      std::min(deadline, SteadyClock::now() + kWaiterSpin);
+  while (!ready() && SteadyClock::now() < spin_end) {
+    lock.unlock();
+    std::this_thread::yield();
+    lock.lock();
+  }
   if (deadline == TimePoint::max()) {
     s.changed.wait(lock, ready);
   } else {
@@ -951,10 +1170,10 @@ LoopbackWait LoopbackServer::wait_for_connections(std::size_t n,
       " connection" + (n == 1 ? "" : "s") + " finished " +
       (s.stopped ? "before the server stopped" : "by the deadline") + " (" +
       std::to_string(s.accepted) + " accepted)";
-  for (const auto& r : s.records) {
-    if (r->finished) continue;
-    msg += "; connection " + std::to_string(r->number) + " is in " + r->doing +
-           " since +" + millis(r->doing_since - r->accepted_at);
+  for (const ConnectionRecord* r : s.running) {
+    msg += "; connection " + std::to_string(r->number) + " is in " +
+           step_label(r->script, r->step, "starting") + " since +" +
+           millis(r->doing_since - r->accepted_at);
   }
   return {false, msg};
 }
@@ -976,19 +1195,23 @@ void LoopbackServer::stop() {
   std::lock_guard stop_lock(impl_->stop_mu);
   Impl& s = *impl_;
   if (!s.started || s.joined) return;
-  s.wake.ping();
-  s.acceptor.join();
-  close_fd(s.listen_fd);  // unless the acceptor closed it already
-  std::list<std::unique_ptr<ConnectionRecord>> all;
+  std::list<std::thread> all;
+  std::thread last_retired;
   {
+    // From here on no worker starts another or retires on its own, so the
+    // list taken below is every thread there is. Splicing keeps each
+    // worker's iterator to its own node valid.
     std::lock_guard lock(s.mu);
-    all.swap(s.records);
+    s.stopping = true;
+    all.splice(all.end(), s.workers);
+    last_retired = std::move(s.retired);
   }
-  for (auto& r : all) {
-    if (r->thread.joinable()) r->thread.join();
-  }
+  s.wake.ping();
+  s.followers.notify_all();
+  for (auto& t : all) t.join();
+  if (last_retired.joinable()) last_retired.join();
+  close_fd(s.listen_fd);  // unless the leader closed it already
   s.wake.close();
-  s.reap.close();
   s.joined = true;
   {
     std::lock_guard lock(s.mu);

@@ -1,13 +1,18 @@
 // The loopback server: a scenario's server script over real TCP.
 //
 // Theory of operation. start() binds a listening socket (127.0.0.1 or ::1,
-// port 0 unless told otherwise) and starts one acceptor thread. The acceptor
-// numbers the connections 1, 2, ... in accept order, applies the `accept
-// after D` delay of the matching script before calling accept(), and hands
-// each accepted socket to a thread of its own that runs the script
-// (scenario.h) step by step, so a slow or stalled connection never holds up
-// another one. Every socket is non-blocking and every wait is a poll() that
-// also watches a wake-up pipe, bounded by the connection's deadline
+// port 0 unless told otherwise) and starts a pool of worker threads in the
+// leader/followers pattern: one worker at a time (the leader) polls the
+// listening socket, numbers the connections 1, 2, ... in accept order,
+// applies the `accept after D` delay of the matching script before calling
+// accept(), and then runs that connection's script (scenario.h) step by
+// step itself, so a short exchange costs no thread start and no hand-off.
+// As soon as its script has waited a few milliseconds, or a new connection
+// arrives while it waits, it hands the listening socket to an idle worker or
+// to a newly started one (so it does before a large write and before
+// on_finished), so a slow or stalled connection never holds up another.
+// Every socket is non-blocking and every wait is a poll() that also watches
+// a wake-up pipe, bounded by the connection's deadline
 // (Scenario::deadline() after the accept): a client that never sends, never
 // reads or never closes cannot keep a thread past it, and stop() interrupts
 // every wait at once. What each connection did is recorded in a
@@ -28,6 +33,10 @@
 //  - a script that fails, or is cut short by stop(), and `hang` when it ends
 //    are torn down with RST, so a client still waiting can never mistake the
 //    end of a broken script for an orderly close.
+//  - the last piece of a `write` that a FIN follows at once (`close`,
+//    `half-close`, or the implicit close) is sent with MSG_MORE, so the FIN
+//    rides on the same segment and the client reads the reply and its end
+//    together. A close that turns into RST sends the piece first.
 //  - `inject` lines are ignored (they are faults of the client's own calls,
 //    which only the simulated transport can produce).
 //
@@ -64,7 +73,8 @@ struct LoopbackServerOptions {
   bool keep_observations = true;
   // Called once per connection when its script has ended, on that
   // connection's thread, before wait_for_connections() counts it. Calls may
-  // run concurrently for different connections. It must not call stop() or
+  // run concurrently for different connections; new connections are
+  // accepted meanwhile. It must not call stop() or
   // destroy the server (that would join its own thread).
   std::function<void(const ServerObservation&)> on_finished;
 };
