@@ -114,6 +114,12 @@ Model derive_model(const Scenario& s) {
     // loopback server and the simulator: it ends like `reset`.
     bool aborted = false;
     const Duration deadline = s.deadline();
+    // A shrunken receive buffer also caps what one read returns, so a
+    // chunked reader takes pieces of at most this many bytes (0: no cap).
+    std::uint64_t window = 0;
+    auto piece = [&](std::uint64_t chunk) {
+      return chunk != 0 && window != 0 ? std::min(chunk, window) : chunk;
+    };
     for (const Step& step : script->steps) {
       if (t >= deadline) {
         note("the script reaches the scenario's deadline (" +
@@ -130,7 +136,8 @@ Model derive_model(const Scenario& s) {
         case Step::Kind::read: {
           const std::uint64_t left = request.size() - consumed;
           const std::uint64_t want = std::min<std::uint64_t>(step.count, left);
-          if (const std::uint64_t got = read_before(t, want, step.chunk, step.gap, deadline);
+          const std::uint64_t chunk = piece(step.chunk);
+          if (const std::uint64_t got = read_before(t, want, chunk, step.gap, deadline);
               got < want) {
             consumed += got;
             t = deadline;
@@ -139,10 +146,10 @@ Model derive_model(const Scenario& s) {
             aborted = true;
             break;
           }
-          t += gaps(std::min<std::uint64_t>(step.count, left), step.chunk, step.gap);
+          t += gaps(want, chunk, step.gap);
           // Wanting more than is left, it pauses once more before the read
           // that finds the FIN.
-          if (step.count > left && step.chunk != 0 && left != 0) t += step.gap;
+          if (step.count > left && chunk != 0 && left != 0) t += step.gap;
           if (step.count <= left) {
             consumed += step.count;
           } else {
@@ -159,7 +166,8 @@ Model derive_model(const Scenario& s) {
           // A chunked reader pauses `gap` after every piece, including the
           // last one, before the read that returns the FIN.
           const std::uint64_t left = request.size() - consumed;
-          if (const std::uint64_t got = read_before(t, left, step.chunk, step.gap, deadline);
+          const std::uint64_t chunk = piece(step.chunk);
+          if (const std::uint64_t got = read_before(t, left, chunk, step.gap, deadline);
               got < left) {
             consumed += got;
             t = deadline;
@@ -168,15 +176,16 @@ Model derive_model(const Scenario& s) {
             aborted = true;
             break;
           }
-          t += step.chunk == 0 || left == 0
+          t += chunk == 0 || left == 0
                    ? Duration::zero()
-                   : step.gap * static_cast<Duration::rep>(pieces(left, step.chunk));
+                   : step.gap * static_cast<Duration::rep>(pieces(left, chunk));
           consumed = request.size();
           if (!needs_fin_at) needs_fin_at = t;
           break;
         }
         case Step::Kind::recv_buffer:
           m.stresses_syscalls = true;  // the client's sends come back short
+          window = step.count;
           break;
         case Step::Kind::write: {
           const std::string data = materialize(step.data, request);
@@ -212,6 +221,11 @@ Model derive_model(const Scenario& s) {
     if (aborted) terminal = Step::Kind::reset;
     const Duration end = t;
     const bool unread = consumed < request.size();
+    // With a shrunken receive buffer that the script stops draining, the
+    // client cannot get the rest of its request out, so it can never
+    // half-close: it must time out unless the server resets first.
+    const bool client_stuck =
+        window != 0 && request.size() - consumed > window;
     if (consumed > 0) {
       m.server_must_receive = request.substr(0, static_cast<std::size_t>(consumed));
     }
@@ -271,6 +285,14 @@ Model derive_model(const Scenario& s) {
              " of the client's timeout: timing out is also allowed");
         allow(m, Outcome::timed_out);
       }
+    }
+    if (client_stuck && terminal != Step::Kind::reset) {
+      note("the script stops reading with " +
+           std::to_string(request.size() - consumed) +
+           " request bytes left and a " + std::to_string(window) +
+           "-byte receive buffer: the client cannot finish sending");
+      disallow(m, Outcome::closed);
+      allow(m, Outcome::timed_out);
     }
     m.client_must_wait_for_fin = m.allows(Outcome::closed);
   }
@@ -386,6 +408,17 @@ RuleResult request_delivered(const Facts& f) {
     return result(r, Verdict::not_applicable, "no connection was accepted");
   }
   const std::string& want = *f.m.server_must_receive;
+  // A client that may give up at its timeout may stop sending there too:
+  // then an in-order prefix is all the server can have received.
+  const Duration margin = std::chrono::milliseconds(100) + f.s.client_timeout / 10;
+  if (f.obs->received != want && f.m.allows(Outcome::timed_out) &&
+      want.starts_with(f.obs->received) && f.run.outcome != Outcome::closed &&
+      !f.run.reported_success && f.run.elapsed + margin >= f.s.client_timeout) {
+    return result(r, Verdict::conforms,
+                  "the server received the first " + std::to_string(f.obs->received.size()) +
+                      " of " + std::to_string(want.size()) +
+                      " request bytes in order before the client gave up at its timeout");
+  }
   if (f.obs->received == want) {
     return result(r, Verdict::conforms,
                   "the server received the " + std::to_string(want.size()) +
