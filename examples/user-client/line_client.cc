@@ -27,12 +27,14 @@ Reply fetch(sockcheck::Transport& net, const sockcheck::Endpoint& server,
       break;
     }
     if (!half_closed && sent == request.size()) {
-      if (const auto r = conn.shutdown_write(); !r.ok() && !sockcheck::is_interrupted(r.error)) {
+      const auto r = conn.shutdown_write();
+      if (r.ok()) {
+        half_closed = true;
+      } else if (!sockcheck::is_interrupted(r.error) && !sockcheck::is_would_block(r.error)) {
         reply.problem = "shutdown: " + r.error.message();
         break;
       }
-      half_closed = sent == request.size();
-      continue;
+      continue;  // retried on EINTR/EAGAIN until the deadline
     }
     const auto w = conn.wait(!eof, !half_closed, deadline);
     if (w.error && !sockcheck::is_interrupted(w.error)) {
