@@ -30,18 +30,21 @@ Reply fetch(sockcheck::Transport& net, const sockcheck::Endpoint& server,
       const auto r = conn.shutdown_write();
       if (r.ok()) {
         half_closed = true;
-      } else if (!sockcheck::is_interrupted(r.error) && !sockcheck::is_would_block(r.error)) {
+        continue;
+      }
+      if (sockcheck::is_interrupted(r.error)) continue;
+      if (!sockcheck::is_would_block(r.error)) {
         reply.problem = "shutdown: " + r.error.message();
         break;
       }
-      continue;  // retried on EINTR/EAGAIN until the deadline
+      // EAGAIN: wait for writability below, then try again.
     }
     const auto w = conn.wait(!eof, !half_closed, deadline);
     if (w.error && !sockcheck::is_interrupted(w.error)) {
       reply.problem = "wait: " + w.error.message();
       break;
     }
-    if (w.writable && !half_closed) {
+    if (w.writable && !half_closed && sent < request.size()) {
       const auto r = conn.send(std::as_bytes(std::span(request.substr(sent))));
       if (r.ok()) {
         sent += r.bytes;
