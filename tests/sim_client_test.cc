@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "support/step_builders.h"
 #include "sockcheck/client.h"
 #include "sockcheck/scenario.h"
 #include "sockcheck/scenario_parser.h"
@@ -25,45 +26,16 @@ namespace sockcheck {
 namespace {
 
 using namespace std::chrono_literals;
+using sockcheck::testing::accept_after;
+using sockcheck::testing::read_until_fin;
+using sockcheck::testing::recv_buffer;
+using sockcheck::testing::sleep_for;
+using sockcheck::testing::step;
+using sockcheck::testing::write;
+using sockcheck::testing::write_data;
 
 // ------------------------------------------------------------ scenario bits
 
-Step step(Step::Kind kind) {
-  Step s;
-  s.kind = kind;
-  return s;
-}
-Step read_until_fin(std::uint64_t chunk = 0, Duration gap = {}) {
-  Step s = step(Step::Kind::read_until_fin);
-  s.chunk = chunk;
-  s.gap = gap;
-  return s;
-}
-Step recv_buffer(std::uint64_t n) {
-  Step s = step(Step::Kind::recv_buffer);
-  s.count = n;
-  return s;
-}
-Step write_data(DataSpec data, std::uint64_t chunk = 0, Duration gap = {}) {
-  Step s = step(Step::Kind::write);
-  s.data = std::move(data);
-  s.chunk = chunk;
-  s.gap = gap;
-  return s;
-}
-Step write(std::string text, std::uint64_t chunk = 0, Duration gap = {}) {
-  return write_data({DataSpec::Kind::literal, std::move(text), 0, 0}, chunk, gap);
-}
-Step sleep_for(Duration d) {
-  Step s = step(Step::Kind::sleep);
-  s.delay = d;
-  return s;
-}
-Step accept_after(Duration d) {
-  Step s = step(Step::Kind::accept);
-  s.delay = d;
-  return s;
-}
 Injection inject(Injection::Call call, std::errc e, std::uint32_t every) {
   Injection i;
   i.call = call;

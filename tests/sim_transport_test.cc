@@ -2,6 +2,7 @@
 // conformance verdict on the simulator is only as good as its model. Each
 // test drives the seam by hand (no reference client) and checks one rule of
 // the model documented in sim_transport.h, with exact virtual timestamps.
+#include "support/step_builders.h"
 #include "sockcheck/sim_transport.h"
 
 #include <gtest/gtest.h>
@@ -16,50 +17,21 @@ namespace sockcheck {
 namespace {
 
 using namespace std::chrono_literals;
+using sockcheck::testing::accept_after;
+using sockcheck::testing::read_until_fin;
+using sockcheck::testing::recv_buffer;
+using sockcheck::testing::sleep_for;
+using sockcheck::testing::step;
+using sockcheck::testing::write;
+using sockcheck::testing::write_data;
 
 // ------------------------------------------------------------ scenario bits
 
-Step step(Step::Kind kind) {
-  Step s;
-  s.kind = kind;
-  return s;
-}
-Step accept_after(Duration d) {
-  Step s = step(Step::Kind::accept);
-  s.delay = d;
-  return s;
-}
 Step read_n(std::uint64_t n, std::uint64_t chunk = 0, Duration gap = {}) {
   Step s = step(Step::Kind::read);
   s.count = n;
   s.chunk = chunk;
   s.gap = gap;
-  return s;
-}
-Step read_until_fin(std::uint64_t chunk = 0, Duration gap = {}) {
-  Step s = step(Step::Kind::read_until_fin);
-  s.chunk = chunk;
-  s.gap = gap;
-  return s;
-}
-Step recv_buffer(std::uint64_t n) {
-  Step s = step(Step::Kind::recv_buffer);
-  s.count = n;
-  return s;
-}
-Step write_data(DataSpec data, std::uint64_t chunk = 0, Duration gap = {}) {
-  Step s = step(Step::Kind::write);
-  s.data = std::move(data);
-  s.chunk = chunk;
-  s.gap = gap;
-  return s;
-}
-Step write(std::string text, std::uint64_t chunk = 0, Duration gap = {}) {
-  return write_data({DataSpec::Kind::literal, std::move(text), 0, 0}, chunk, gap);
-}
-Step sleep_for(Duration d) {
-  Step s = step(Step::Kind::sleep);
-  s.delay = d;
   return s;
 }
 
