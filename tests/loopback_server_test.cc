@@ -303,6 +303,31 @@ TEST(LoopbackServerTest, SlowReaderInChunksStillGetsTheWholeRequest) {
   EXPECT_THAT(Events(obs[0]), ::testing::Not(HasSubstr("in 1 recv\n")));
 }
 
+// A chunked read pauses only after a whole piece: the request arriving in
+// two parts is one 6-byte piece, read without the 30 s gap in between, so
+// the reply written after it comes long before the gap would have ended.
+TEST(LoopbackServerTest, AChunkedReadPausesOnlyAfterAWholePiece) {
+  Step piece = Read(6);
+  piece.chunk = 6;
+  piece.gap = seconds(30);
+  LoopbackServer server;
+  const Endpoint ep = StartOrDie(server, MakeScenario({piece, Write("x")}));
+  RawClient raw(ep);
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.send_all("abc"));
+  std::this_thread::sleep_for(milliseconds(300));  // usually two recvs
+  ASSERT_TRUE(raw.send_all("def"));
+  std::string reply;
+  EXPECT_EQ(raw.read_once(kGenerous, &reply), 1) << "no reply within "
+                                                     "20 s: the server paused mid-piece";
+  EXPECT_EQ(reply, "x");
+  raw.shutdown_write();
+  const auto obs = WaitFor(server, 1);
+  ASSERT_EQ(obs.size(), 1u);
+  EXPECT_EQ(obs[0].received, "abcdef");
+  EXPECT_TRUE(obs[0].script_completed) << obs[0].failure;
+}
+
 TEST(LoopbackServerTest, ResetMidResponseIsReset) {
   LoopbackServer server;
   const Endpoint ep = StartOrDie(

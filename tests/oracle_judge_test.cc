@@ -9,6 +9,7 @@
 // the wording of honest-outcome.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -181,6 +182,60 @@ TEST(OracleHonestOutcome, FailureWhereOnlyAnOrderlyCloseIsPossible) {
   EXPECT_NE(r.evidence.find("a conforming client sees an orderly close here"),
             std::string::npos)
       << r.evidence;
+}
+
+// --- the model's timing (derive_model) ------------------------------------
+
+std::vector<Outcome> allowed(const std::string& text,
+                             WindowModel windows = WindowModel::exact) {
+  std::vector<Outcome> out = derive_model(parse(text), windows).allowed;
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(OracleModel, AChunkedReaderPausesOnlyAfterWholePieces) {
+  // 9 bytes in pieces of 4: whole pieces at 0 s and 1 s, the last byte and
+  // the FIN at 2 s (not 3 s), well before the 2.5 s timeout less its margin.
+  const std::string text =
+      "scenario t\nrequest repeat \"x\" 9\ntimeout 2500ms\n"
+      "read until-fin chunk 4 gap 1s\nwrite \"ok\"\nclose\n";
+  EXPECT_EQ(allowed(text), std::vector<Outcome>{Outcome::closed});
+}
+
+TEST(OracleModel, ASlowlyDrainedWindowDelaysTheClientsHalfClose) {
+  // The server's FIN comes at once, but a 10-byte window drained 10 bytes
+  // every 2 s lets the client get its 50-byte request out only at 6 s,
+  // after its 3 s timeout: on the simulator, whose window is exact, it must
+  // time out; over loopback the kernel's window may be larger, so closing
+  // is allowed too.
+  const std::string text =
+      "scenario t\nrequest repeat \"x\" 50\ntimeout 3s\n"
+      "recv-buffer 10\nhalf-close\nread until-fin chunk 10 gap 2s\nclose\n";
+  EXPECT_EQ(allowed(text, WindowModel::exact),
+            std::vector<Outcome>{Outcome::timed_out});
+  EXPECT_EQ(allowed(text, WindowModel::at_least),
+            (std::vector<Outcome>{Outcome::closed, Outcome::timed_out}));
+}
+
+TEST(OracleModel, AnRstAfterTheTimeoutIsNotWaitedFor) {
+  // FIN at once, RST at 10 s, the client's request stuck behind the window
+  // until 8 s: it cannot finish before its 3 s timeout, and the RST comes
+  // later still.
+  const std::string text =
+      "scenario t\nrequest repeat \"x\" 50\ntimeout 3s\n"
+      "recv-buffer 10\nhalf-close\nread 50 chunk 10 gap 2s\nsleep 2s\nreset\n";
+  EXPECT_EQ(allowed(text), std::vector<Outcome>{Outcome::timed_out});
+}
+
+TEST(OracleModel, AnRstBeforeTheClientCanCloseInOrderIsTheOnlyEnding) {
+  // FIN at once, but the request can only be out at 4 s and the RST comes
+  // at 1 s: on the simulator the client sees the RST.
+  const std::string text =
+      "scenario t\nrequest repeat \"x\" 50\ntimeout 30s\n"
+      "recv-buffer 10\nhalf-close\nread 20 chunk 10 gap 4s\nsleep 1s\nreset\n";
+  // read 20 in 2 pieces (0 s, 4 s), then 1 s: RST at 5 s; the rest of the
+  // request (30 bytes) never fits the 10-byte window.
+  EXPECT_EQ(allowed(text), std::vector<Outcome>{Outcome::reset});
 }
 
 }  // namespace

@@ -338,6 +338,36 @@ TEST(SimTransport, AReadWindowMakesSendsShortThenEagain) {
   EXPECT_EQ(sim.run_servers_to_end()[0].received, request);
 }
 
+// A chunked read takes each piece whole before it pauses, even when the
+// window hands it the piece in smaller recvs: `read 12 chunk 6 gap 1s`
+// behind a 4-byte window is two pieces (at 0 s and 1 s), not three 4-byte
+// ones (0 s, 1 s, 2 s), so the reply written after it leaves at 1 s.
+TEST(SimTransport, AChunkedReadTakesWholePiecesThroughASmallerWindow) {
+  const Scenario sc = scenario_with(
+      {recv_buffer(4), read_n(12, 6, 1s), write("done")});
+  SimTransport sim(sc);
+  auto c = open(sim);
+  const std::string request = "0123456789ab";
+  std::size_t sent = 0;
+  for (int round = 0; round < 20 && sent < request.size(); ++round) {
+    const IoResult r = c->send(as_bytes(request).subspan(sent));
+    if (r.ok()) {
+      EXPECT_LE(r.bytes, 4u) << "the window is 4";
+      sent += r.bytes;
+    } else {
+      ASSERT_TRUE(is_would_block(r.error)) << r.error.message();
+      ASSERT_TRUE(c->wait(false, true, at(10s)).writable);
+    }
+  }
+  ASSERT_EQ(sent, request.size());
+  ASSERT_TRUE(c->wait(true, false, at(10s)).readable);
+  EXPECT_EQ(elapsed(sim), 1s);
+  EXPECT_EQ(recv_text(*c), "done");
+  EXPECT_EQ(recv_text(*c), "<EOF>");
+  c->close();
+  EXPECT_EQ(sim.run_servers_to_end()[0].received, request);
+}
+
 TEST(SimTransport, TheDefaultWindowTakesALargeSendAtOnce) {
   const Scenario sc = scenario_with({read_until_fin()});
   SimTransport sim(sc);

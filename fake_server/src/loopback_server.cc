@@ -594,8 +594,15 @@ class ScriptRunner {
                              std::to_string(want) + " bytes";
     };
     while (until_fin || got < want) {
+      // A piece is whole before the pause: pieces are counted from the
+      // start of the read, each recv asks for at most the rest of the
+      // current piece, and a short recv is followed by another for the rest
+      // of that piece without pausing. So the pauses depend on the script
+      // alone, not on how the client's bytes happened to arrive.
       std::size_t cap = sizeof buffer;
-      if (step.chunk > 0) cap = static_cast<std::size_t>(std::min<std::uint64_t>(cap, step.chunk));
+      if (step.chunk > 0) {
+        cap = static_cast<std::size_t>(std::min<std::uint64_t>(cap, step.chunk - got % step.chunk));
+      }
       if (!until_fin) cap = static_cast<std::size_t>(std::min<std::uint64_t>(cap, want - got));
       const ssize_t n = ::recv(fd_, buffer, cap, 0);
       if (n > 0) {
@@ -604,7 +611,7 @@ class ScriptRunner {
         ++recvs;
         const bool more = until_fin || got < want;
         if (more && step.chunk > 0 && step.gap > Duration::zero() &&
-            !pause(step.gap, progress())) {
+            got % step.chunk == 0 && !pause(step.gap, progress())) {
           return false;
         }
         continue;

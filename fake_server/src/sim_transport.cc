@@ -430,13 +430,20 @@ struct SimTransport::Ops {
       std::uint64_t n = avail;
       if (!until_fin) n = std::min(n, s.count - l.progress);
       // Pieces only matter when there is a gap between them; without one a
-      // chunked read is indistinguishable from a single one.
-      if (s.chunk > 0 && s.gap > Duration::zero()) n = std::min(n, s.chunk);
+      // chunked read is indistinguishable from a single one. A piece is
+      // whole before the pause: pieces are counted from the start of the
+      // read, and a read that finds less than the rest of its piece takes
+      // what is there and comes back for the rest without pausing, as the
+      // loopback server does.
+      const bool piecewise = s.chunk > 0 && s.gap > Duration::zero();
+      if (piecewise) n = std::min(n, s.chunk - l.progress % s.chunk);
       l.to_server.take_into(clamp_size(n), obs(t, l).received);
       l.progress += n;
       event(t, l, "read " + std::to_string(n) + " bytes");
       if (!until_fin && l.progress == s.count) return StepResult::next;
-      if (s.gap > Duration::zero()) l.wake_at = sat_add(t.now_, s.gap);
+      if (piecewise && l.progress % s.chunk == 0) {
+        l.wake_at = sat_add(t.now_, s.gap);
+      }
       return StepResult::again;
     }
     if (srv.fin_in) {

@@ -73,20 +73,32 @@ Duration gaps(std::uint64_t bytes, std::uint64_t chunk, Duration gap) {
   return gap * static_cast<Duration::rep>(n - 1);
 }
 
+// The pauses of a reader that takes all of `bytes` in whole pieces of
+// `chunk`, pausing `gap` after each whole one, and then looks for more (the
+// FIN): one per whole piece.
+Duration whole_pieces_gaps(std::uint64_t bytes, std::uint64_t chunk, Duration gap) {
+  if (chunk == 0) return Duration::zero();
+  return gap * static_cast<Duration::rep>(bytes / chunk);
+}
+
 // How many of `bytes` a reader taking `chunk` bytes every `gap`, starting at
-// `start`, reads before `deadline` (piece k is read at start + k * gap).
+// `start`, reads by `deadline` (piece k is read at start + k * gap). A step
+// due exactly at the deadline still runs, as in the simulator, which cuts a
+// script only when it is still waiting at the deadline; over loopback that
+// instant is a race either way.
 std::uint64_t read_before(Duration start, std::uint64_t bytes,
                           std::uint64_t chunk, Duration gap, Duration deadline) {
-  if (start >= deadline) return 0;
+  if (start > deadline) return 0;
   if (chunk == 0 || gap <= Duration::zero()) return bytes;
-  const auto fit = static_cast<std::uint64_t>((deadline - start - Duration(1)) / gap) + 1;
+  const auto fit = static_cast<std::uint64_t>((deadline - start) / gap) + 1;
   if (fit >= pieces(bytes, chunk)) return bytes;
   return fit * chunk;
 }
 
 }  // namespace
 
-Model derive_model(const Scenario& s) {
+Model derive_model(const Scenario& s, WindowModel windows) {
+  const bool exact_window = windows == WindowModel::exact;
   Model m;
   m.max_duration = s.deadline();
   const std::string request = s.request_bytes();
@@ -114,14 +126,33 @@ Model derive_model(const Scenario& s) {
     // loopback server and the simulator: it ends like `reset`.
     bool aborted = false;
     const Duration deadline = s.deadline();
-    // A shrunken receive buffer also caps what one read returns, so a
-    // chunked reader takes pieces of at most this many bytes (0: no cap).
+    // A shrunken receive buffer (0: none): a script that stops reading
+    // with more than this much of the request left leaves the client
+    // unable to finish sending.
     std::uint64_t window = 0;
-    auto piece = [&](std::uint64_t chunk) {
-      return chunk != 0 && window != 0 ? std::min(chunk, window) : chunk;
+    // When the client can have all of its request out (and so half-close):
+    // once no more of it is unread than the window holds. Unset while the
+    // script has not drained that far.
+    std::optional<Duration> sendable_at;
+    auto note_sendable = [&](Duration at) {
+      if (!sendable_at && (window == 0 || consumed + window >= request.size())) {
+        sendable_at = at;
+      }
+    };
+    // A read of `n` more request bytes that starts at `at`, in whole pieces
+    // of `chunk` every `gap`: when it brings the unread rest within the
+    // window.
+    auto note_sendable_during = [&](Duration at, std::uint64_t n,
+                                    std::uint64_t chunk, Duration gap) {
+      if (sendable_at || window == 0 || window >= request.size()) return;
+      const std::uint64_t needed = request.size() - window;  // to consume
+      if (consumed >= needed || consumed + n < needed) return;
+      const std::uint64_t kth = chunk == 0 ? 0 : (needed - consumed - 1) / chunk;
+      sendable_at = at + gap * static_cast<Duration::rep>(kth);
     };
     for (const Step& step : script->steps) {
-      if (t >= deadline) {
+      if (step.kind != Step::Kind::recv_buffer) note_sendable(t);
+      if (t > deadline) {
         note("the script reaches the scenario's deadline (" +
              format_duration(deadline) + ") and is cut there with RST");
         t = deadline;
@@ -134,11 +165,14 @@ Model derive_model(const Scenario& s) {
           t += step.delay;
           break;
         case Step::Kind::read: {
+          // Pieces are whole before each pause (see docs/scenario-language.md),
+          // so the pauses follow from the counts alone: piece k starts k gaps
+          // after the read does.
           const std::uint64_t left = request.size() - consumed;
           const std::uint64_t want = std::min<std::uint64_t>(step.count, left);
-          const std::uint64_t chunk = piece(step.chunk);
-          if (const std::uint64_t got = read_before(t, want, chunk, step.gap, deadline);
+          if (const std::uint64_t got = read_before(t, want, step.chunk, step.gap, deadline);
               got < want) {
+            note_sendable_during(t, got, step.chunk, step.gap);
             consumed += got;
             t = deadline;
             note("a slow read reaches the scenario's deadline after " +
@@ -146,13 +180,14 @@ Model derive_model(const Scenario& s) {
             aborted = true;
             break;
           }
-          t += gaps(want, chunk, step.gap);
-          // Wanting more than is left, it pauses once more before the read
-          // that finds the FIN.
-          if (step.count > left && chunk != 0 && left != 0) t += step.gap;
+          note_sendable_during(t, want, step.chunk, step.gap);
           if (step.count <= left) {
+            t += gaps(want, step.chunk, step.gap);
             consumed += step.count;
           } else {
+            // It pauses after every whole piece of what is left, then reads
+            // the FIN, which fails it.
+            t += whole_pieces_gaps(left, step.chunk, step.gap);
             consumed = request.size();
             if (!needs_fin_at) needs_fin_at = t;
             note("`read " + std::to_string(step.count) + "` wants more than the " +
@@ -163,12 +198,12 @@ Model derive_model(const Scenario& s) {
           break;
         }
         case Step::Kind::read_until_fin: {
-          // A chunked reader pauses `gap` after every piece, including the
-          // last one, before the read that returns the FIN.
+          // A chunked reader pauses after every whole piece, before the read
+          // that returns the FIN too.
           const std::uint64_t left = request.size() - consumed;
-          const std::uint64_t chunk = piece(step.chunk);
-          if (const std::uint64_t got = read_before(t, left, chunk, step.gap, deadline);
+          if (const std::uint64_t got = read_before(t, left, step.chunk, step.gap, deadline);
               got < left) {
+            note_sendable_during(t, got, step.chunk, step.gap);
             consumed += got;
             t = deadline;
             note("a slow read reaches the scenario's deadline after " +
@@ -176,9 +211,8 @@ Model derive_model(const Scenario& s) {
             aborted = true;
             break;
           }
-          t += chunk == 0 || left == 0
-                   ? Duration::zero()
-                   : step.gap * static_cast<Duration::rep>(pieces(left, chunk));
+          note_sendable_during(t, left, step.chunk, step.gap);
+          t += whole_pieces_gaps(left, step.chunk, step.gap);
           consumed = request.size();
           if (!needs_fin_at) needs_fin_at = t;
           break;
@@ -220,6 +254,7 @@ Model derive_model(const Scenario& s) {
     }
     if (aborted) terminal = Step::Kind::reset;
     const Duration end = t;
+    note_sendable(end);
     const bool unread = consumed < request.size();
     // With a shrunken receive buffer that the script stops draining, the
     // client cannot get the rest of its request out, so it can never
@@ -270,21 +305,49 @@ Model derive_model(const Scenario& s) {
         break;
     }
 
-    // The clock: a FIN due after the client's timeout must not be waited
-    // for; one due close to it may go either way.
-    const Duration ending = fin_at ? *fin_at : end;
-    if (m.allows(Outcome::closed) || m.allows(Outcome::reset)) {
-      if (ending >= timeout + margin) {
-        note("that comes after the client's timeout of " +
-             format_duration(timeout) + ": the client must time out");
-        disallow(m, Outcome::closed);
-        disallow(m, Outcome::reset);
+    // The clock: an ending due after the client's timeout must not be
+    // waited for; one due close to it may go either way. The client can
+    // close in order once it has the server's FIN and has sent all of its
+    // request; an RST reaches it when the script ends.
+    const Duration fin_seen = fin_at ? *fin_at : end;
+    Duration closed_at = fin_seen;
+    if (exact_window && sendable_at && *sendable_at > closed_at) {
+      closed_at = *sendable_at;
+      note("the client can have its whole request out at +" +
+           format_duration(*sendable_at) + " (the script drains the " +
+           std::to_string(window) + "-byte receive buffer that slowly)");
+    }
+    const auto at_the_clock = [&](Outcome o, Duration at) {
+      if (!m.allows(o)) return;
+      if (at >= timeout + margin) {
+        note("the " + std::string(to_string(o)) + " ending at +" +
+             format_duration(at) + " comes after the client's timeout of " +
+             format_duration(timeout) + ": the client times out first");
+        disallow(m, o);
         allow(m, Outcome::timed_out);
-      } else if (ending + margin > timeout) {
-        note("that is within " + format_duration(margin) +
+      } else if (at + margin > timeout) {
+        note("the " + std::string(to_string(o)) + " ending at +" +
+             format_duration(at) + " is within " + format_duration(margin) +
              " of the client's timeout: timing out is also allowed");
         allow(m, Outcome::timed_out);
       }
+    };
+    if (exact_window && terminal == Step::Kind::reset &&
+        (!sendable_at || closed_at > end) && m.allows(Outcome::closed)) {
+      note("the RST at +" + format_duration(end) +
+           " comes before the client can close in order");
+      disallow(m, Outcome::closed);
+      allow(m, Outcome::reset);
+    }
+    at_the_clock(Outcome::closed, closed_at);
+    at_the_clock(Outcome::reset, end);
+    if (!exact_window && sendable_at && *sendable_at + margin > timeout &&
+        m.allows(Outcome::closed)) {
+      note("with a receive buffer the size the script asks for, the client "
+           "could only have its whole request out at +" +
+           format_duration(*sendable_at) + "; the kernel's may be larger: "
+           "timing out is also allowed");
+      allow(m, Outcome::timed_out);
     }
     if (client_stuck && terminal != Step::Kind::reset) {
       note("the script stops reading with " +

@@ -364,7 +364,9 @@ ScenarioRun run_scenario(const Scenario& scenario, ClientUnderTest& client,
   ScenarioRun out;
   out.scenario = with_overrides(scenario, options);
   out.transport = options.transport;
-  out.model = derive_model(out.scenario);
+  out.model = derive_model(out.scenario, options.transport == TransportKind::sim
+                                             ? WindowModel::exact
+                                             : WindowModel::at_least);
   const auto wall_start = std::chrono::steady_clock::now();
   if (options.transport == TransportKind::sim) {
     if (!client.in_process()) {
