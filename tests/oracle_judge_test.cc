@@ -217,6 +217,16 @@ TEST(OracleModel, ASlowlyDrainedWindowDelaysTheClientsHalfClose) {
             (std::vector<Outcome>{Outcome::closed, Outcome::timed_out}));
 }
 
+TEST(OracleModel, ALeadingRecvBufferHoldsFromTheFirstByte) {
+  // `accept` then `recv-buffer 10`: the window is 10 bytes before the
+  // client's first send, so with the rest of the request read only after
+  // 5 s the client cannot close in order before its 3 s timeout.
+  const std::string text =
+      "scenario t\nrequest repeat \"x\" 50\ntimeout 3s\n"
+      "accept\nrecv-buffer 10\nhalf-close\nsleep 5s\nread until-fin\nclose\n";
+  EXPECT_EQ(allowed(text), std::vector<Outcome>{Outcome::timed_out});
+}
+
 TEST(OracleModel, AnRstAfterTheTimeoutIsNotWaitedFor) {
   // FIN at once, RST at 10 s, the client's request stuck behind the window
   // until 8 s: it cannot finish before its 3 s timeout, and the RST comes

@@ -150,6 +150,15 @@ Model derive_model(const Scenario& s, WindowModel windows) {
       const std::uint64_t kth = chunk == 0 ? 0 : (needed - consumed - 1) / chunk;
       sendable_at = at + gap * static_cast<Duration::rep>(kth);
     };
+    // As in the simulator (and like SO_RCVBUF on a listening socket),
+    // `recv-buffer` steps at the start of the script, after an optional
+    // `accept`, are in force from the first byte.
+    for (std::size_t i = 0; i < script->steps.size(); ++i) {
+      const Step::Kind kind = script->steps[i].kind;
+      if (kind == Step::Kind::accept && i == 0) continue;
+      if (kind != Step::Kind::recv_buffer) break;
+      window = script->steps[i].count;
+    }
     for (const Step& step : script->steps) {
       if (step.kind != Step::Kind::recv_buffer) note_sendable(t);
       if (t > deadline) {
