@@ -22,9 +22,6 @@
 #   SOCKCHECK_CI_FUZZ_SECONDS=60   libFuzzer -max_total_time per target
 #   SOCKCHECK_CI_FUZZ_TARGETS=""   only these target names (e.g. "receive_path")
 #   SOCKCHECK_CI_FUZZ_ARTIFACTS    where failing inputs are kept
-#   SOCKCHECK_CI_FUZZ_ADVISORY     targets whose new oracle disagreements are
-#                                  reported but not fatal (default
-#                                  "fault_schedule"; "" makes them fatal)
 #                                  (default build/fuzz-artifacts)
 #   SOCKCHECK_CI_PROVE_PLANTED=1   0 skips the planted-defect proof
 #   SOCKCHECK_CI_PROVE_TIMEOUT=600 wall-clock bound (s) on that proof
@@ -108,11 +105,7 @@ options_flags() {
 final_stat() { sed -n "s/^stat::$2: *//p" "$1" | tail -1; }
 
 failures=()
-advisories=()
 summary=()
-# Targets whose oracle disagreements found while exploring are advisory in
-# CI (space-separated names; empty: none).
-advisory="${SOCKCHECK_CI_FUZZ_ADVISORY-fault_schedule}"
 for i in "${!names[@]}"; do
   name="${names[$i]}" bin="${bins[$i]}" corpus="${corpora[$i]}"
   target="$(basename "$bin")"
@@ -165,16 +158,7 @@ for i in "${!names[@]}"; do
       echo "  reproduce:  $bin $kept" >&2
       echo "  keep it:    cp $kept $corpus/regressions/<what-it-found>" >&2
     fi
-    if [[ " $advisory " == *" $name "* && "$kind" == "sockcheck: fuzz invariant violated: oracle" ]]; then
-      # A disagreement between the oracle's model and a fresh random script:
-      # reported loudly and kept, but not fatal (see docs/fuzzing.md, "Fuzzing
-      # in CI"). Crashes, sanitizer reports, leaks, timeouts and OOMs of this
-      # target stay fatal, and its committed corpus replays fatally in ctest.
-      echo "ci_fuzz: ADVISORY (not failing the run): $target found a new oracle/model disagreement; turn it into a regression" >&2
-      advisories+=("$target: oracle disagreement (input: ${kept:-none}; log: $log)")
-    else
-      failures+=("$target: ${kind:-exit status $status} (input: ${kept:-none}; log: $log)")
-    fi
+    failures+=("$target: ${kind:-exit status $status} (input: ${kept:-none}; log: $log)")
   elif [[ -z "$execs" || -z "$cov" ]]; then
     echo "ci_fuzz: FAILED: $target printed no final stats (log: $log)" >&2
     failures+=("$target: no final stats")
@@ -201,10 +185,6 @@ echo
 echo "ci_fuzz summary (${seconds}s per target):"
 printf '  %s\n' "${summary[@]}"
 echo "  planted-defect proof: $proof"
-if ((${#advisories[@]} > 0)); then
-  echo "ci_fuzz: ${#advisories[@]} ADVISORY finding(s), not failing the run:" >&2
-  printf '  %s\n' "${advisories[@]}" >&2
-fi
 if ((${#failures[@]} > 0)); then
   echo "ci_fuzz: ${#failures[@]} failure(s):" >&2
   printf '  %s\n' "${failures[@]}" >&2
