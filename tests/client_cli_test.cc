@@ -61,6 +61,19 @@ TEST(ClientCliTest, MessageOptionSetsTheRequest) {
   EXPECT_EQ(seen, "ping");
 }
 
+// Every subcommand reads its arguments the same way (harness/cli/args.h):
+// `--name=value` as well as `--name value`, and `--` before positionals.
+TEST(ClientCliTest, OptionsTakeTheirValueAfterAnEqualsSignToo) {
+  std::string seen;
+  {
+    OneShotServer server([&](int fd) { seen = OneShotServer::read_to_end(fd); });
+    ASSERT_TRUE(server.listening());
+    EXPECT_EQ(run_sockcheck({"client", "--message=ping", "--timeout=10s", "--",
+                             "127.0.0.1", std::to_string(server.port())}).status, 0);
+  }
+  EXPECT_EQ(seen, "ping");
+}
+
 TEST(ClientCliTest, ResetExitsFourWithRecvFailedLine) {
   OneShotServer server([](int fd) {
     OneShotServer::read_to_end(fd);
@@ -130,7 +143,10 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{"UnknownOption", {"client", "--bogus", "h", "1"}, "unknown option '--bogus'"},
         UsageCase{"TimeoutWithoutUnit", {"client", "--timeout", "5", "h", "1"}, "--timeout '5': missing unit"},
         UsageCase{"TimeoutMissingValue", {"client", "h", "1", "--timeout"}, "--timeout needs a DURATION"},
-        UsageCase{"MessageAndStdin", {"client", "--message", "a", "--stdin", "h", "1"}, "exclusive"}),
+        UsageCase{"MessageAndStdin", {"client", "--message", "a", "--stdin", "h", "1"}, "exclusive"},
+        UsageCase{"FlagWithAValue", {"client", "--raw=yes", "h", "1"}, "--raw takes no value"},
+        UsageCase{"OptionAfterDashDashIsPositional", {"client", "--", "--raw", "h", "1"},
+                  "expected HOST and PORT, got 3"}),
     [](const ::testing::TestParamInfo<UsageCase>& p) { return std::string(p.param.name); });
 
 TEST(ClientCliTest, HelpExitsZeroAndDocumentsExitCodes) {

@@ -194,6 +194,15 @@ TEST_F(FuzzScenarioCommandTest, UsageErrors) {
   const fs::path input = write_input("x", {1, 2, 3});
   EXPECT_EQ(testing::run_sockcheck({"fuzz-scenario", input.string(), "--name", "bad name"}).status, 2);
   EXPECT_EQ(testing::run_sockcheck({"fuzz-scenario", input.string(), "--bogus"}).status, 2);
+  const auto bad_name = testing::run_sockcheck({"fuzz-scenario", input.string(), "--name=bad name"});
+  EXPECT_EQ(bad_name.status, 2);
+  EXPECT_NE(bad_name.err.find("bad name 'bad name'"), std::string::npos) << bad_name.err;
+  const auto extra = testing::run_sockcheck({"fuzz-scenario", input.string(), "other"});
+  EXPECT_EQ(extra.status, 2);
+  EXPECT_NE(extra.err.find("sockcheck fuzz-scenario: one INPUT only\nTry `sockcheck "
+                           "fuzz-scenario --help`."),
+            std::string::npos)
+      << extra.err;
 }
 
 }  // namespace

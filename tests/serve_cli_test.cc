@@ -216,6 +216,8 @@ TEST_F(ServeCliTest, UsageErrorsExitTwo) {
       {{"serve", ok, "--listen", "localhost:0"}, "not a numeric IPv4 or IPv6"},
       {{"serve", ok, "--connections", "-1"}, "is not a whole number"},
       {{"serve", ok, "--connections"}, "--connections needs a number"},
+      {{"serve", ok, "--connections=x"}, "--connections 'x' is not a whole number"},
+      {{"serve", ok, "--events=yes"}, "--events takes no value"},
       {{"serve", ok, "--listen", "0.0.0.0:0"},
        "Add --allow-non-loopback to bind it anyway."},
   };
@@ -291,7 +293,8 @@ TEST_F(ServeCliTest, AFailedStepExitsOneAndSaysWhere) {
 }
 
 TEST_F(ServeCliTest, EventsOptionPrintsTheLog) {
-  ServeProcess serve({write_scenario("orderly.scn", kOrderly), "--events"});
+  ServeProcess serve({write_scenario("orderly.scn", kOrderly), "--events",
+                      "--connections=1"});
   const auto first = serve.read_line();
   ASSERT_TRUE(first.has_value()) << serve.stderr_text();
   EXPECT_EQ(RunClient(*parse_listening(*first)).outcome, Outcome::closed);

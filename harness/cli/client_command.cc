@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "commands.h"
 #include "sockcheck/client.h"
 #include "sockcheck/posix_transport.h"
@@ -76,9 +77,7 @@ class Printer final : public ClientObserver {
 };
 
 int usage_error(Streams io, const std::string& message) {
-  io.err << "sockcheck client: " << message << "\n"
-         << "Try `sockcheck client --help`.\n";
-  return kExitUsage;
+  return cli::usage_error(io, "client", message);
 }
 
 std::optional<std::uint16_t> parse_port(std::string_view s) {
@@ -108,12 +107,16 @@ int client_main(std::span<const std::string_view> args, Streams io) {
   Options opt;
   std::vector<std::string_view> positional;
   bool have_message = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    auto value = [&]() -> std::optional<std::string_view> {
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
+  for (ArgReader r(args); r.next();) {
+    if (!r.is_option()) {
+      positional.push_back(r.arg());
+      continue;
+    }
+    const std::string_view a = r.name();
+    auto value = [&r] { return r.value(); };
+    if ((a == "--stdin" || a == "--raw" || a == "--help") && !r.flag()) {
+      return usage_error(io, std::string(a) + " takes no value");
+    }
     if (a == "-h" || a == "--help") {
       io.out << kHelp;
       return kExitOk;
@@ -136,10 +139,8 @@ int client_main(std::span<const std::string_view> args, Streams io) {
                                    (d ? "must be positive" : why));
       }
       opt.timeout = *d;
-    } else if (a.size() > 1 && a.front() == '-') {
-      return usage_error(io, "unknown option '" + std::string(a) + "'");
     } else {
-      positional.push_back(a);
+      return usage_error(io, "unknown option '" + std::string(r.arg()) + "'");
     }
   }
   if (positional.size() != 2) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "commands.h"
 #include "sockcheck/fault_schedule.h"
 #include "sockcheck/scenario_parser.h"
@@ -63,32 +64,27 @@ int fuzz_scenario_main(std::span<const std::string_view> args, Streams io) {
   std::optional<std::string> input;
   std::optional<std::string> output;
   std::optional<std::string> name;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    if (a == "-h" || a == "--help") {
+  auto usage = [&io](const std::string& message) {
+    return usage_error(io, "fuzz-scenario", message);
+  };
+  for (ArgReader r(args); r.next();) {
+    const std::string a(r.name());
+    if (!r.is_option()) {
+      if (input) return usage("one INPUT only");
+      input = a;
+    } else if (a == "-h" || a == "--help") {
+      if (!r.flag()) return usage(a + " takes no value");
       io.out << kHelp;
       return kExitOk;
-    }
-    if (a == "-o" || a == "--output" || a == "--name") {
-      if (i + 1 >= args.size()) {
-        io.err << "sockcheck fuzz-scenario: " << a << " needs a value\n";
-        return kExitUsage;
-      }
-      (a == "--name" ? name : output) = std::string(args[++i]);
-    } else if (a.size() > 1 && a.front() == '-') {
-      io.err << "sockcheck fuzz-scenario: unknown option '" << a << "'\n\n" << kHelp;
-      return kExitUsage;
-    } else if (input) {
-      io.err << "sockcheck fuzz-scenario: one INPUT only\n";
-      return kExitUsage;
+    } else if (a == "-o" || a == "--output" || a == "--name") {
+      const auto v = r.value();
+      if (!v) return usage(a + " needs a value");
+      (a == "--name" ? name : output) = std::string(*v);
     } else {
-      input = std::string(a);
+      return usage("unknown option '" + std::string(r.arg()) + "'");
     }
   }
-  if (!input) {
-    io.err << kHelp;
-    return kExitUsage;
-  }
+  if (!input) return usage("expected an INPUT file");
   if (name && !valid_name(*name)) {
     io.err << "sockcheck fuzz-scenario: bad name '" << *name
            << "' (letters, digits, '.', '_', '-', at most 128)\n";

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "commands.h"
 #include "sockcheck/report.h"
 #include "sockcheck/runner.h"
@@ -108,53 +109,26 @@ struct Options {
 };
 
 int usage_error(Streams io, const std::string& message) {
-  io.err << "sockcheck run: " << message << "\n"
-         << "Try `sockcheck run --help`.\n";
-  return kExitUsage;
-}
-
-template <typename T>
-std::optional<T> parse_number(std::string_view s) {
-  T value{};
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
-  return value;
+  return cli::usage_error(io, "run", message);
 }
 
 // Parses the arguments into `opt`; returns an exit status to stop with
 // (help or a usage error), or nullopt to go on.
 std::optional<int> parse_options(std::span<const std::string_view> args, Options& opt,
                                  Streams io) {
-  bool options_done = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string_view a = args[i];
-    if (options_done || a.size() < 2 || a.front() != '-') {
-      opt.paths.emplace_back(a);
+  for (ArgReader r(args); r.next();) {
+    if (!r.is_option()) {
+      opt.paths.emplace_back(r.arg());
       continue;
     }
-    if (a == "--") {
-      options_done = true;
-      continue;
-    }
-    if (a == "-h" || a == "--help") {
+    const std::string name(r.name());
+    if (name == "-h" || name == "--help") {
+      if (!r.flag()) return usage_error(io, name + " takes no value");
       io.out << kHelp;
       return kExitOk;
     }
-    // --name=value and --name value are both accepted.
-    std::optional<std::string_view> inline_value;
-    if (const auto eq = a.find('='); a.starts_with("--") && eq != std::string_view::npos) {
-      inline_value = a.substr(eq + 1);
-      a = a.substr(0, eq);
-    }
-    const std::string name(a);
-    auto value = [&]() -> std::optional<std::string_view> {
-      if (inline_value) return inline_value;
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
-    auto flag = [&]() -> bool { return !inline_value; };
     if (name == "--shell" || name == "--verbose" || name == "--quiet") {
-      if (!flag()) return usage_error(io, name + " takes no value");
+      if (!r.flag()) return usage_error(io, name + " takes no value");
       if (name == "--shell") opt.shell = true;
       if (name == "--verbose") opt.verbose = true;
       if (name == "--quiet") opt.quiet = true;
@@ -164,8 +138,8 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
                              name == "--repeat" || name == "--seed" ||
                              name == "--timeout" || name == "--filter" ||
                              name == "--junit" || name == "--json";
-    if (!takes_value) return usage_error(io, "unknown option '" + std::string(args[i]) + "'");
-    const auto v = value();
+    if (!takes_value) return usage_error(io, "unknown option '" + std::string(r.arg()) + "'");
+    const auto v = r.value();
     if (!v) return usage_error(io, name + " needs a value");
     const std::string text(*v);
     if (name == "--client-cmd") {

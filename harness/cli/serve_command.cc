@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "args.h"
 #include "commands.h"
 #include "sockcheck/loopback_server.h"
 #include "sockcheck/scenario_parser.h"
@@ -69,17 +70,7 @@ struct Options {
 };
 
 int usage_error(Streams io, const std::string& message) {
-  io.err << "sockcheck serve: " << message << "\n"
-         << "Try `sockcheck serve --help`.\n";
-  return kExitUsage;
-}
-
-template <typename T>
-std::optional<T> parse_number(std::string_view s) {
-  T value{};
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return value;
+  return cli::usage_error(io, "serve", message);
 }
 
 // "127.0.0.1:8080" or "[::1]:0" into address and port.
@@ -191,12 +182,17 @@ void print_parse_error(std::ostream& err, const ParseError& e) {
 int serve_main(std::span<const std::string_view> args, Streams io) {
   Options opt;
   std::vector<std::string_view> positional;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    auto value = [&]() -> std::optional<std::string_view> {
-      if (i + 1 >= args.size()) return std::nullopt;
-      return args[++i];
-    };
+  for (ArgReader r(args); r.next();) {
+    if (!r.is_option()) {
+      positional.push_back(r.arg());
+      continue;
+    }
+    const std::string_view a = r.name();
+    auto value = [&r] { return r.value(); };
+    if ((a == "--allow-non-loopback" || a == "--events" || a == "--help") &&
+        !r.flag()) {
+      return usage_error(io, std::string(a) + " takes no value");
+    }
     if (a == "-h" || a == "--help") {
       io.out << kHelp;
       return kExitOk;
@@ -222,10 +218,8 @@ int serve_main(std::span<const std::string_view> args, Streams io) {
       opt.allow_non_loopback = true;
     } else if (a == "--events") {
       opt.events = true;
-    } else if (a.size() > 1 && a.front() == '-') {
-      return usage_error(io, "unknown option '" + std::string(a) + "'");
     } else {
-      positional.push_back(a);
+      return usage_error(io, "unknown option '" + std::string(r.arg()) + "'");
     }
   }
   if (positional.size() != 1) {
