@@ -113,7 +113,6 @@ int client_main(std::span<const std::string_view> args, Streams io) {
       continue;
     }
     const std::string_view a = r.name();
-    auto value = [&r] { return r.value(); };
     if ((a == "--stdin" || a == "--raw" || a == "--help") && !r.flag()) {
       return usage_error(io, std::string(a) + " takes no value");
     }
@@ -121,7 +120,7 @@ int client_main(std::span<const std::string_view> args, Streams io) {
       io.out << kHelp;
       return kExitOk;
     } else if (a == "--message") {
-      const auto v = value();
+      const auto v = r.value();
       if (!v) return usage_error(io, "--message needs a TEXT argument");
       opt.request = std::string(*v);
       have_message = true;
@@ -130,7 +129,7 @@ int client_main(std::span<const std::string_view> args, Streams io) {
     } else if (a == "--raw") {
       opt.raw = true;
     } else if (a == "--timeout") {
-      const auto v = value();
+      const auto v = r.value();
       if (!v) return usage_error(io, "--timeout needs a DURATION argument");
       std::string why;
       const auto d = parse_duration(*v, &why);

@@ -188,7 +188,6 @@ int serve_main(std::span<const std::string_view> args, Streams io) {
       continue;
     }
     const std::string_view a = r.name();
-    auto value = [&r] { return r.value(); };
     if ((a == "--allow-non-loopback" || a == "--events" || a == "--help") &&
         !r.flag()) {
       return usage_error(io, std::string(a) + " takes no value");
@@ -197,7 +196,7 @@ int serve_main(std::span<const std::string_view> args, Streams io) {
       io.out << kHelp;
       return kExitOk;
     } else if (a == "--listen") {
-      const auto v = value();
+      const auto v = r.value();
       if (!v) return usage_error(io, "--listen needs an ADDR:PORT argument");
       if (!parse_listen(*v, opt)) {
         return usage_error(io, "--listen '" + std::string(*v) +
@@ -205,7 +204,7 @@ int serve_main(std::span<const std::string_view> args, Streams io) {
                                    "address, IPv6 in brackets ([::1]:0)");
       }
     } else if (a == "--connections") {
-      const auto v = value();
+      const auto v = r.value();
       if (!v) return usage_error(io, "--connections needs a number");
       const auto n = parse_number<std::size_t>(*v);
       if (!n) {
