@@ -184,6 +184,15 @@ TEST(OracleHonestOutcome, FailureWhereOnlyAnOrderlyCloseIsPossible) {
       << r.evidence;
 }
 
+TEST(OracleBounded, MeasuredTimesArePrintedToAMeaningfulPrecision) {
+  const Scenario s = parse(kHangAfterFin);
+  EXPECT_EQ(verdict(s, program_failed(140604ns), accepted("ping\n"), Rule::bounded).evidence,
+            "finished in 140us");
+  EXPECT_EQ(verdict(s, program_failed(2'350'123'456ns), accepted("ping\n"), Rule::bounded)
+                .evidence,
+            "finished in 2350ms");
+}
+
 // --- the model's timing (derive_model) ------------------------------------
 
 std::vector<Outcome> allowed(const std::string& text,

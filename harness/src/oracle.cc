@@ -458,9 +458,17 @@ RuleResult result(Rule r, Verdict v, std::string evidence) {
   return {r, v, std::move(evidence)};
 }
 
+// A measured time, to a precision that means something: microseconds below
+// 10 ms, milliseconds above ("140us", "2350ms"), never nanoseconds.
+std::string measured_text(Duration d) {
+  using namespace std::chrono;
+  if (d < milliseconds(10)) return format_duration(duration_cast<microseconds>(d));
+  return format_duration(duration_cast<milliseconds>(d));
+}
+
 std::string reported(const Facts& f) {
   if (f.run.killed_at_deadline) {
-    return "was killed at the deadline after " + format_duration(f.run.elapsed);
+    return "was killed at the deadline after " + measured_text(f.run.elapsed);
   }
   if (f.run.signal != 0) return "died of signal " + std::to_string(f.run.signal);
   if (f.run.outcome) return "reported " + std::string(to_string(*f.run.outcome));
@@ -541,9 +549,6 @@ bool fin_only_when_client_gave_up(const Facts& f) {
   return at_the_timeout && by_the_end;
 }
 
-std::string ms_text(Duration d) {
-  return format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(d));
-}
 
 RuleResult half_close(const Facts& f) {
   const Rule r = Rule::half_close;
@@ -582,9 +587,9 @@ RuleResult half_close(const Facts& f) {
   if (f.m.needs_client_fin && fin_only_when_client_gave_up(f)) {
     return result(r, Verdict::violates,
                   "the client's FIN reached the server only when it gave up: at +" +
-                      ms_text(accept_delay(f.s) + f.obs->client_fin_at) +
+                      measured_text(accept_delay(f.s) + f.obs->client_fin_at) +
                       ", at its timeout of " + format_duration(f.s.client_timeout) +
-                      " (it " + reported(f) + " after " + ms_text(f.run.elapsed) +
+                      " (it " + reported(f) + " after " + measured_text(f.run.elapsed) +
                       "), not after sending its request");
   }
   // A client that reported failure has given up, and closing is then its
@@ -603,7 +608,7 @@ RuleResult half_close(const Facts& f) {
   return result(r, Verdict::conforms,
                 f.obs->saw_client_fin
                     ? "the server read the client's FIN at +" +
-                          format_duration(f.obs->client_fin_at) +
+                          measured_text(f.obs->client_fin_at) +
                           " and the client kept its side open"
                     : "the client kept its side open until the server was done");
 }
@@ -681,11 +686,11 @@ RuleResult bounded(const Facts& f) {
   }
   if (f.run.elapsed > f.m.max_duration) {
     return result(r, Verdict::violates,
-                  "took " + format_duration(f.run.elapsed) + ", limit " +
+                  "took " + measured_text(f.run.elapsed) + ", limit " +
                       format_duration(f.m.max_duration));
   }
   return result(r, Verdict::conforms,
-                "finished in " + format_duration(std::chrono::duration_cast<std::chrono::milliseconds>(f.run.elapsed)));
+                "finished in " + measured_text(f.run.elapsed));
 }
 
 RuleResult survives_peer(const Facts& f) {
