@@ -79,23 +79,6 @@
 
 namespace sockcheck {
 
-std::string step_name(Step::Kind kind) {
-  switch (kind) {
-    case Step::Kind::accept: return "accept";
-    case Step::Kind::refuse: return "refuse";
-    case Step::Kind::read: return "read";
-    case Step::Kind::read_until_fin: return "read until-fin";
-    case Step::Kind::recv_buffer: return "recv-buffer";
-    case Step::Kind::write: return "write";
-    case Step::Kind::sleep: return "sleep";
-    case Step::Kind::half_close: return "half-close";
-    case Step::Kind::close: return "close";
-    case Step::Kind::reset: return "reset";
-    case Step::Kind::hang: return "hang";
-  }
-  return "unknown";
-}
-
 std::string format_endpoint(const Endpoint& endpoint) {
   const bool v6 = endpoint.host.find(':') != std::string::npos;
   return (v6 ? "[" + endpoint.host + "]" : endpoint.host) + ":" +
@@ -319,7 +302,7 @@ std::string step_label(const ConnectionScript* script, int step,
   }
   const Step& s = script->steps[static_cast<std::size_t>(step)];
   std::string label = "step " + std::to_string(step + 1) + " (" +
-                      step_name(s.kind) + ")";
+                      std::string(to_string(s.kind)) + ")";
   if (s.where.line > 0) label += " at line " + std::to_string(s.where.line);
   return label;
 }

@@ -17,6 +17,23 @@ std::uint64_t splitmix64(std::uint64_t& state) noexcept {
 
 }  // namespace
 
+std::string_view to_string(Step::Kind kind) noexcept {
+  switch (kind) {
+    case Step::Kind::accept: return "accept";
+    case Step::Kind::refuse: return "refuse";
+    case Step::Kind::read: return "read";
+    case Step::Kind::read_until_fin: return "read until-fin";
+    case Step::Kind::recv_buffer: return "recv-buffer";
+    case Step::Kind::write: return "write";
+    case Step::Kind::sleep: return "sleep";
+    case Step::Kind::half_close: return "half-close";
+    case Step::Kind::close: return "close";
+    case Step::Kind::reset: return "reset";
+    case Step::Kind::hang: return "hang";
+  }
+  return "unknown";
+}
+
 std::uint64_t data_size(const DataSpec& data, std::uint64_t request_size) {
   switch (data.kind) {
     case DataSpec::Kind::literal:

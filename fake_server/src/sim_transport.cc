@@ -45,23 +45,6 @@ TimePoint sat_add(TimePoint t, Duration d) noexcept {
 
 std::error_code errc(std::errc e) noexcept { return std::make_error_code(e); }
 
-const char* kind_name(Step::Kind k) noexcept {
-  switch (k) {
-    case Step::Kind::accept: return "accept";
-    case Step::Kind::refuse: return "refuse";
-    case Step::Kind::read: return "read";
-    case Step::Kind::read_until_fin: return "read until-fin";
-    case Step::Kind::recv_buffer: return "recv-buffer";
-    case Step::Kind::write: return "write";
-    case Step::Kind::sleep: return "sleep";
-    case Step::Kind::half_close: return "half-close";
-    case Step::Kind::close: return "close";
-    case Step::Kind::reset: return "reset";
-    case Step::Kind::hang: return "hang";
-  }
-  return "?";
-}
-
 const char* call_name(Injection::Call c) noexcept {
   switch (c) {
     case Injection::Call::send: return "send";
@@ -237,9 +220,9 @@ struct SimTransport::Link {
     const Step& s = step(i);
     const bool implicit = (implicit_accept && i == 0) ||
                           (implicit_close && i + 1 == step_count);
-    if (implicit) return std::string("implicit ") + kind_name(s.kind);
+    if (implicit) return "implicit " + std::string(to_string(s.kind));
     const std::size_t written = i + 1 - (implicit_accept ? 1 : 0);
-    std::string label = "step " + std::to_string(written) + " (" + kind_name(s.kind);
+    std::string label = "step " + std::to_string(written) + " (" + std::string(to_string(s.kind));
     if (s.where.line > 0) label += ", line " + std::to_string(s.where.line);
     return label + ")";
   }

@@ -164,8 +164,4 @@ class LoopbackServer {
 // "127.0.0.1:8080", "[::1]:8080": an endpoint as people and URLs write it.
 [[nodiscard]] std::string format_endpoint(const Endpoint& endpoint);
 
-// The name of a step kind as scripts and messages spell it
-// ("read until-fin", "half-close", ...).
-[[nodiscard]] std::string step_name(Step::Kind kind);
-
 }  // namespace sockcheck

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sockcheck/client.h"
@@ -82,6 +83,10 @@ struct Step {
            a.chunk == b.chunk && a.gap == b.gap && a.data == b.data;
   }
 };
+
+// The name of a step kind as scripts and messages spell it
+// ("read until-fin", "half-close", ...).
+[[nodiscard]] std::string_view to_string(Step::Kind kind) noexcept;
 
 // The script for a range of connections, 1-based: `connection 2` is
 // first == last == 2; `connection 3+` is first == 3, last == 0 (no end).
