@@ -25,6 +25,7 @@
 #include <optional>
 #include <utility>
 
+#include "sockcheck/script_plan.h"
 #include "sockcheck/units.h"
 
 namespace sockcheck {
@@ -53,20 +54,6 @@ const char* call_name(Injection::Call c) noexcept {
     case Injection::Call::shutdown: return "shutdown";
   }
   return "?";
-}
-
-const Step& implicit_step(Step::Kind kind) {
-  static const Step accept = [] {
-    Step s;
-    s.kind = Step::Kind::accept;
-    return s;
-  }();
-  static const Step close = [] {
-    Step s;
-    s.kind = Step::Kind::close;
-    return s;
-  }();
-  return kind == Step::Kind::accept ? accept : close;
 }
 
 std::size_t clamp_size(std::uint64_t v) noexcept {
@@ -176,10 +163,7 @@ constexpr std::size_t kCalls = 4;  // Injection::Call values
 struct SimTransport::Link {
   int number = 0;
   std::size_t obs = 0;  // index into observations_
-  const ConnectionScript* script = nullptr;
-  bool implicit_accept = false;
-  bool implicit_close = false;
-  std::size_t step_count = 0;  // including the implicit steps
+  ScriptPlan plan;      // what the server does on this connection
 
   TimePoint arrival{};   // when connect() returned
   TimePoint origin{};    // observation timestamps count from here (accept)
@@ -207,25 +191,8 @@ struct SimTransport::Link {
   std::uint64_t call_count[kCalls] = {};
   std::uint32_t consecutive_injected[kCalls] = {};
 
-  [[nodiscard]] const Step& step(std::size_t i) const {
-    if (implicit_accept) {
-      if (i == 0) return implicit_step(Step::Kind::accept);
-      --i;
-    }
-    if (i < script->steps.size()) return script->steps[i];
-    return implicit_step(Step::Kind::close);
-  }
-  // "step 3 (read, line 7)" / "implicit close".
-  [[nodiscard]] std::string step_label(std::size_t i) const {
-    const Step& s = step(i);
-    const bool implicit = (implicit_accept && i == 0) ||
-                          (implicit_close && i + 1 == step_count);
-    if (implicit) return "implicit " + std::string(to_string(s.kind));
-    const std::size_t written = i + 1 - (implicit_accept ? 1 : 0);
-    std::string label = "step " + std::to_string(written) + " (" + std::string(to_string(s.kind));
-    if (s.where.line > 0) label += ", line " + std::to_string(s.where.line);
-    return label + ")";
-  }
+  [[nodiscard]] const PlanStep& step(std::size_t i) const { return plan.steps[i]; }
+  [[nodiscard]] std::size_t step_count() const noexcept { return plan.steps.size(); }
 };
 
 struct SimTransport::Ops {
@@ -359,8 +326,17 @@ struct SimTransport::Ops {
   }
 
   static StepResult fail(SimTransport& t, Link& l, const std::string& why) {
+    return fail_as(t, l, l.step(l.pc).label + ": " + why, why);
+  }
+
+  static void invalid_script(SimTransport& t, Link& l) {
+    fail_as(t, l, l.plan.invalid, l.plan.invalid);
+  }
+
+  static StepResult fail_as(SimTransport& t, Link& l, const std::string& failure,
+                            const std::string& why) {
     ServerObservation& o = obs(t, l);
-    if (o.failure.empty()) o.failure = l.step_label(l.pc) + ": " + why;
+    if (o.failure.empty()) o.failure = failure;
     event(t, l, "failed: " + why);
     // Like the loopback server: a broken script is torn down with RST, so a
     // waiting client can never take it for an orderly close.
@@ -377,7 +353,7 @@ struct SimTransport::Ops {
   // What blocks a step at its deadline, for the failure message.
   static std::string deadline_reason(SimTransport& t, Link& l,
                                      StepResult blocked) {
-    const Step& s = l.step(l.pc);
+    const Step& s = *l.step(l.pc).step;
     const std::string limit = format_duration(t.scenario_.deadline());
     if (blocked == StepResult::block_peer) {
       switch (s.kind) {
@@ -398,7 +374,8 @@ struct SimTransport::Ops {
     return "cut short by the scenario deadline (" + limit + ")";
   }
 
-  static StepResult step_read(SimTransport& t, Link& l, const Step& s) {
+  static StepResult step_read(SimTransport& t, Link& l, const PlanStep& p) {
+    const Step& s = *p.step;
     const bool until_fin = s.kind == Step::Kind::read_until_fin;
     if (!l.started) {
       l.started = true;
@@ -413,19 +390,19 @@ struct SimTransport::Ops {
       std::uint64_t n = avail;
       if (!until_fin) n = std::min(n, s.count - l.progress);
       // Pieces only matter when there is a gap between them; without one a
-      // chunked read is indistinguishable from a single one. A piece is
-      // whole before the pause: pieces are counted from the start of the
-      // read, and a read that finds less than the rest of its piece takes
-      // what is there and comes back for the rest without pausing, as the
-      // loopback server does.
-      const bool piecewise = s.chunk > 0 && s.gap > Duration::zero();
-      if (piecewise) n = std::min(n, s.chunk - l.progress % s.chunk);
+      // chunked read is indistinguishable from a single one. A read that
+      // finds less than the rest of its piece takes what is there and
+      // comes back for the rest without pausing (PieceCut).
+      const PieceCut& cut = p.cut;
+      if (cut.pauses()) {
+        n = std::min(n, cut.piece_end(l.progress, UINT64_MAX) - l.progress);
+      }
       l.to_server.take_into(clamp_size(n), obs(t, l).received);
       l.progress += n;
       event(t, l, "read " + std::to_string(n) + " bytes");
       if (!until_fin && l.progress == s.count) return StepResult::next;
-      if (piecewise && l.progress % s.chunk == 0) {
-        l.wake_at = sat_add(t.now_, s.gap);
+      if (cut.pause_after(l.progress)) {
+        l.wake_at = sat_add(t.now_, cut.gap);
       }
       return StepResult::again;
     }
@@ -450,7 +427,8 @@ struct SimTransport::Ops {
     return StepResult::block_peer;
   }
 
-  static StepResult step_write(SimTransport& t, Link& l, const Step& s) {
+  static StepResult step_write(SimTransport& t, Link& l, const PlanStep& p) {
+    const Step& s = *p.step;
     if (!l.started) {
       l.started = true;
       if (l.to_client.empty()) l.blobs.clear();  // nothing points into them
@@ -476,12 +454,10 @@ struct SimTransport::Ops {
     }
     const std::size_t total = clamp_size(l.total);
     const std::size_t at = clamp_size(l.progress);
-    const bool piecewise = s.chunk > 0 && s.gap > Duration::zero();
-    std::size_t limit = total;
-    if (piecewise) {
-      const std::size_t chunk = clamp_size(s.chunk);
-      limit = std::min(total, (at / chunk + 1) * chunk);  // end of this piece
-    }
+    const PieceCut& cut = p.cut;
+    const bool piecewise = cut.pauses();
+    // The end of this piece: a pausing write stops there.
+    const std::size_t limit = piecewise ? clamp_size(cut.piece_end(at, total)) : total;
     std::size_t n = limit - at;
     if (l.client.closed) {
       // The bytes go out and the client's kernel answers with RST: this
@@ -493,26 +469,14 @@ struct SimTransport::Ops {
       if (room == 0) return StepResult::block_peer;
       n = std::min(n, room);
       l.to_client.push({l.blobs.size() - 1, at, at + n,
-                        piecewise ? 0 : clamp_size(s.chunk)});
+                        piecewise ? 0 : clamp_size(cut.chunk)});
     }
     l.progress += n;
     obs(t, l).bytes_sent += n;
     event(t, l, "wrote " + std::to_string(n) + " bytes");
     if (l.progress >= l.total) return StepResult::next;
-    if (piecewise && at + n == limit) l.wake_at = sat_add(t.now_, s.gap);
+    if (piecewise && at + n == limit) l.wake_at = sat_add(t.now_, cut.gap);
     return StepResult::again;
-  }
-
-  // Close and reset end the connection; steps written after them cannot run.
-  static StepResult after_terminal(SimTransport& t, Link& l) {
-    const std::size_t written_end = l.step_count - (l.implicit_close ? 1 : 0);
-    const std::size_t left = l.pc + 1 < written_end ? written_end - l.pc - 1 : 0;
-    if (left == 0) {
-      l.pc = l.step_count - 1;  // the implicit close, if any, has nothing to do
-      return StepResult::next;
-    }
-    return fail(t, l, std::to_string(left) +
-                          " step(s) after it cannot run on a closed connection");
   }
 
   // A hang never ends in FIN: the server lets go with an RST, as the
@@ -526,14 +490,14 @@ struct SimTransport::Ops {
       event(t, l, "released the connection with RST");
       rst_to_client(t, l);
     }
-    return after_terminal(t, l);
+    return StepResult::next;
   }
 
   static StepResult run_step(SimTransport& t, Link& l) {
-    const Step& s = l.step(l.pc);
+    const PlanStep& p = l.step(l.pc);
+    const Step& s = *p.step;
     switch (s.kind) {
       case Step::Kind::accept:
-        if (l.pc != 0) return fail(t, l, "accept is only valid as the first step");
         if (!l.started) {
           l.started = true;
           l.wake_at = sat_add(l.arrival, s.delay);
@@ -544,17 +508,17 @@ struct SimTransport::Ops {
         obs(t, l).accepted = true;
         event(t, l, "accepted");
         return StepResult::next;
-      case Step::Kind::refuse:
+      case Step::Kind::refuse:  // a plan has it only where it is invalid
         return fail(t, l, "refuse is only valid as the first step");
       case Step::Kind::read:
       case Step::Kind::read_until_fin:
-        return step_read(t, l, s);
+        return step_read(t, l, p);
       case Step::Kind::recv_buffer:
         l.server_window = std::max<std::size_t>(clamp_size(s.count), 1);
         event(t, l, "receive buffer " + format_size(s.count));
         return StepResult::next;
       case Step::Kind::write:
-        return step_write(t, l, s);
+        return step_write(t, l, p);
       case Step::Kind::sleep:
         if (!l.started) {
           l.started = true;
@@ -574,13 +538,13 @@ struct SimTransport::Ops {
         return StepResult::next;
       case Step::Kind::close:
         server_close(t, l);
-        return after_terminal(t, l);
+        return StepResult::next;
       case Step::Kind::reset:
         event(t, l, "reset (RST)");
         l.server.closed = true;
         l.to_server.clear();
         rst_to_client(t, l);
-        return after_terminal(t, l);
+        return StepResult::next;
       case Step::Kind::hang:
         if (!l.started) {
           l.started = true;
@@ -606,10 +570,16 @@ struct SimTransport::Ops {
       if (l.done) break;
       switch (r) {
         case StepResult::next:
+          obs(t, l).steps_done.push_back({l.pc, t.now_ - l.origin, l.progress});
+          if (l.pc == 0 && !l.plan.invalid.empty()) {
+            // A script that breaks the placement rules fails once accepted.
+            invalid_script(t, l);
+            continue;
+          }
           ++l.pc;
           l.started = false;
           l.progress = 0;
-          if (l.pc >= l.step_count) finish_script(t, l);
+          if (l.pc >= l.step_count()) finish_script(t, l);
           continue;
         case StepResult::again:
         case StepResult::finished:
@@ -899,16 +869,16 @@ TimePoint SimTransport::now() { return now_; }
 
 ConnectResult SimTransport::connect(const Endpoint& /*to*/, TimePoint /*deadline*/) {
   const int number = connection_count() + 1;
-  const ConnectionScript* script = scenario_.script_for(number);
+  ScriptPlan plan = plan_connection(scenario_, number);
   ServerObservation o;
   o.connection = number;
-  if (script == nullptr ||
-      (!script->steps.empty() && script->steps.front().kind == Step::Kind::refuse)) {
+  if (plan.refused()) {
     o.refused = true;
     o.script_completed = true;
-    o.events.push_back({Duration::zero(), script == nullptr
-                                              ? "refused (no script for this connection)"
-                                              : "refused"});
+    o.events.push_back({Duration::zero(),
+                        plan.refusal == ScriptPlan::Refusal::no_script
+                            ? "refused (no script for this connection)"
+                            : "refused"});
     observations_.push_back(std::move(o));
     links_.push_back(nullptr);
     Ops::trace(*this, number, "connect -> ECONNREFUSED");
@@ -919,23 +889,13 @@ ConnectResult SimTransport::connect(const Endpoint& /*to*/, TimePoint /*deadline
   Link& l = *link;
   l.number = number;
   l.obs = observations_.size();
-  l.script = script;
-  const auto& steps = script->steps;
-  l.implicit_accept = steps.empty() || steps.front().kind != Step::Kind::accept;
-  l.implicit_close = steps.empty() || (steps.back().kind != Step::Kind::close &&
-                                       steps.back().kind != Step::Kind::reset &&
-                                       steps.back().kind != Step::Kind::hang);
-  l.step_count = steps.size() + (l.implicit_accept ? 1 : 0) + (l.implicit_close ? 1 : 0);
+  l.plan = std::move(plan);
   l.arrival = l.origin = now_;
   l.deadline = sat_add(now_, scenario_.deadline());
   l.next_at = now_;
-  l.server_window = std::max<std::size_t>(options_.server_receive_window, 1);
+  l.server_window = std::max<std::size_t>(
+      clamp_size(l.plan.initial_window.value_or(options_.server_receive_window)), 1);
   l.client_window = std::max<std::size_t>(options_.client_receive_window, 1);
-  // Leading recv-buffer steps size the window before the first byte arrives.
-  for (std::size_t i = l.implicit_accept ? 0 : 1; i < steps.size(); ++i) {
-    if (steps[i].kind != Step::Kind::recv_buffer) break;
-    l.server_window = std::max<std::size_t>(clamp_size(steps[i].count), 1);
-  }
   observations_.push_back(std::move(o));
   links_.push_back(std::move(link));
   Ops::trace(*this, number, "connect -> ok");

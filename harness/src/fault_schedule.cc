@@ -2,8 +2,8 @@
 // byte layout is in docs/fuzzing.md.
 //
 // The decoder and the encoder share the one description of the format that
-// matters for round trips: allowed_steps(), the steps the placement rules
-// allow at a point of the script, in a fixed order. The encoder writes its
+// matters for round trips: Placement::allowed() (script_plan.h), the steps
+// the placement rules allow at a point of the script, in a fixed order. The encoder writes its
 // bytes and then checks them by decoding, so anything the decoder would
 // change (a chunk raised to the piece bound, a size out of range) is
 // reported as outside the format instead of silently producing another
@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "sockcheck/scenario_parser.h"
+#include "sockcheck/script_plan.h"
 
 namespace sockcheck {
 namespace {
@@ -52,45 +53,7 @@ class Writer {
   std::vector<std::uint8_t> bytes;
 };
 
-// Where the script is, for the placement rules.
-struct ScriptState {
-  std::size_t steps = 0;      // steps so far
-  bool only_accept = false;   // the steps so far are exactly one accept
-  bool half_closed = false;
-};
-
 using K = Step::Kind;
-constexpr std::array<K, 11> kAllSteps{
-    K::accept, K::refuse,    K::recv_buffer, K::read,  K::read_until_fin,
-    K::write,  K::sleep,     K::half_close,  K::close, K::reset,
-    K::hang};
-
-std::vector<K> allowed_steps(const ScriptState& s) {
-  std::vector<K> out;
-  for (K k : kAllSteps) {
-    bool ok = true;
-    switch (k) {
-      case K::accept:
-      case K::refuse: ok = s.steps == 0; break;
-      case K::recv_buffer: ok = s.steps == 0 || s.only_accept; break;
-      case K::write:
-      case K::half_close: ok = !s.half_closed; break;
-      default: break;
-    }
-    if (ok) out.push_back(k);
-  }
-  return out;
-}
-
-bool ends_script(K k) {
-  return k == K::refuse || k == K::close || k == K::reset || k == K::hang;
-}
-
-void advance(ScriptState& s, K k) {
-  s.only_accept = s.steps == 0 && k == K::accept;
-  ++s.steps;
-  if (k == K::half_close) s.half_closed = true;
-}
 
 std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
   return (a + b - 1) / b;
@@ -245,10 +208,10 @@ Scenario decode_fault_schedule(std::span<const std::uint8_t> data) {
   const std::uint64_t request_size = data_size(s.request, 0);
 
   ConnectionScript script;  // 1+
-  ScriptState state;
+  Placement state;
   std::uint64_t written = 0;
   while (!in.empty() && script.steps.size() < Limits::kMaxSteps) {
-    const std::vector<K> allowed = allowed_steps(state);
+    const std::vector<K> allowed = state.allowed();
     Step step;
     step.kind = allowed[in.u8() % allowed.size()];
     switch (step.kind) {
@@ -274,7 +237,7 @@ Scenario decode_fault_schedule(std::span<const std::uint8_t> data) {
     // Past the budget the script ends where it is (implicit close).
     if (written > Limits::kMaxDataBytes) break;
     script.steps.push_back(step);
-    advance(state, step.kind);
+    state.place(step.kind);
     if (ends_script(step.kind)) break;
   }
   s.scripts.push_back(std::move(script));
@@ -315,9 +278,9 @@ FaultScheduleEncoding encode_fault_schedule(const Scenario& scenario) {
 
   const auto& steps = scenario.scripts[0].steps;
   if (steps.size() > Limits::kMaxSteps) return fail("more than 12 steps");
-  ScriptState state;
+  Placement state;
   for (const Step& step : steps) {
-    const std::vector<K> allowed = allowed_steps(state);
+    const std::vector<K> allowed = state.allowed();
     const auto it = std::find(allowed.begin(), allowed.end(), step.kind);
     if (it == allowed.end()) return fail("a step the placement rules forbid");
     w.u8(static_cast<std::uint64_t>(it - allowed.begin()));
@@ -347,7 +310,7 @@ FaultScheduleEncoding encode_fault_schedule(const Scenario& scenario) {
         break;
       default: break;
     }
-    advance(state, step.kind);
+    state.place(step.kind);
   }
   out.bytes = std::move(w.bytes);
   // The decoder is the definition: whatever it would change (a bound on

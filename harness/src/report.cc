@@ -110,16 +110,6 @@ std::string short_duration(Duration d) {
   return format_duration(std::chrono::round<std::chrono::milliseconds>(d));
 }
 
-std::string outcomes_text(const std::vector<Outcome>& outcomes) {
-  if (outcomes.empty()) return "(none)";
-  std::string s;
-  for (Outcome o : outcomes) {
-    if (!s.empty()) s += '|';
-    s += to_string(o);
-  }
-  return s;
-}
-
 std::string byte_count(std::uint64_t n) {
   return std::to_string(n) + (n == 1 ? " byte" : " bytes");
 }

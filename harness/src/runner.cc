@@ -6,6 +6,7 @@
 
 #include "sockcheck/loopback_server.h"
 #include "sockcheck/posix_transport.h"
+#include "sockcheck/script_plan.h"
 #include "sockcheck/sim_transport.h"
 #include "program_runner.h"
 
@@ -247,12 +248,7 @@ void run_on_tcp(ScenarioRun& out, ClientUnderTest& client) {
     // soon; but a delayed accept may not even have happened yet. Wait for
     // the first connection to be accepted only as long as its accept delay
     // (plus a grace), then for it to finish within the scenario's deadline.
-    Duration accept_delay{};
-    if (const ConnectionScript* s1 = out.scenario.script_for(1);
-        s1 != nullptr && !s1->steps.empty() &&
-        s1->steps.front().kind == Step::Kind::accept) {
-      accept_delay = s1->steps.front().delay;
-    }
+    const Duration accept_delay = plan_connection(out.scenario, 1).accept_delay;
     const Duration grace = std::chrono::seconds(2);
     const auto elapsed = std::chrono::steady_clock::now() - start;
     const Duration accept_wait =

@@ -18,6 +18,17 @@ struct ObservedEvent {
   std::string what;
 };
 
+// One step of the connection's plan (script_plan.h) carried out: its index
+// in ScriptPlan::steps, when it ended, and the bytes it read or wrote. Both
+// executors record these the same way, so their runs can be compared.
+struct StepDone {
+  std::size_t step = 0;
+  Duration at{};
+  std::uint64_t bytes = 0;
+
+  friend bool operator==(const StepDone&, const StepDone&) = default;
+};
+
 struct ServerObservation {
   int connection = 0;            // 1-based ordinal of the connection
   bool accepted = false;
@@ -31,6 +42,7 @@ struct ServerObservation {
   bool script_completed = false; // every step was carried out
   std::string failure;           // else: which step failed and why
   Duration duration{};           // accept to the end of the script
+  std::vector<StepDone> steps_done;  // in order; a failed step is missing
   std::vector<ObservedEvent> events;
 };
 

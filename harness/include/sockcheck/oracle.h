@@ -1,8 +1,8 @@
 // The oracle: what a conforming client must do against a scenario, and a
 // verdict per conformance rule for one run.
 //
-// Theory of operation. derive_model() reads the server's script for the
-// first connection the way TCP will play it out — how much of the request
+// Theory of operation. derive_model() reads the plan of the first
+// connection's script (script_plan.h) the way TCP will play it out — how much of the request
 // the server reads, whether it needs the client's FIN, which bytes it
 // writes, when its FIN (or RST) leaves, whether a close will turn into an
 // RST because request bytes are still unread — and produces a Model: the
@@ -99,6 +99,13 @@ enum class WindowModel { exact, at_least };
 
 Model derive_model(const Scenario& scenario,
                    WindowModel windows = WindowModel::at_least);
+
+// Timings within this margin of the client's timeout may go either way on
+// a real machine (100 ms plus a tenth of the timeout), so the model allows
+// both endings there.
+[[nodiscard]] Duration timing_margin(const Scenario& scenario);
+// Outcomes as scenarios spell them, joined by '|' ("closed|reset").
+[[nodiscard]] std::string outcomes_text(const std::vector<Outcome>& outcomes);
 
 // What the harness observed of the client in one run.
 struct ClientRun {

@@ -1,0 +1,366 @@
+// judge(): one run against the model, rule by rule. See oracle.h and
+// docs/conformance.md for the definitions this code implements; the model
+// itself is derived in model.cc.
+#include <algorithm>
+#include <chrono>
+
+#include "sockcheck/oracle.h"
+#include "sockcheck/script_plan.h"
+#include "sockcheck/units.h"
+
+namespace sockcheck {
+
+std::string_view to_string(Rule r) noexcept {
+  switch (r) {
+    case Rule::request_delivered: return "request-delivered";
+    case Rule::half_close: return "half-close";
+    case Rule::response_delivered: return "response-delivered";
+    case Rule::honest_outcome: return "honest-outcome";
+    case Rule::bounded: return "bounded";
+    case Rule::survives_peer: return "survives-peer";
+    case Rule::closes_once: return "closes-once";
+    case Rule::syscall_robust: return "syscall-robust";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(Verdict v) noexcept {
+  switch (v) {
+    case Verdict::conforms: return "conforms";
+    case Verdict::violates: return "violates";
+    case Verdict::not_applicable: return "n/a";
+  }
+  return "unknown";
+}
+
+namespace {
+
+struct Facts {
+  const Scenario& s;
+  const Model& m;
+  const ClientRun& run;
+  const ServerObservation* obs;
+  bool finished;  // the client returned / exited by itself
+  bool success;   // ... and reported success
+};
+
+RuleResult result(Rule r, Verdict v, std::string evidence) {
+  return {r, v, std::move(evidence)};
+}
+
+// A measured time, to a precision that means something: microseconds below
+// 10 ms, milliseconds above ("140us", "2350ms"), never nanoseconds.
+std::string measured_text(Duration d) {
+  using namespace std::chrono;
+  if (d < milliseconds(10)) return format_duration(duration_cast<microseconds>(d));
+  return format_duration(duration_cast<milliseconds>(d));
+}
+
+std::string reported(const Facts& f) {
+  if (f.run.killed_at_deadline) {
+    return "was killed at the deadline after " + measured_text(f.run.elapsed);
+  }
+  if (f.run.signal != 0) return "died of signal " + std::to_string(f.run.signal);
+  if (f.run.outcome) return "reported " + std::string(to_string(*f.run.outcome));
+  if (f.run.exit_status) {
+    return "exited with status " + std::to_string(*f.run.exit_status) +
+           (f.success ? " (success)" : " (failure)");
+  }
+  return f.success ? "reported success" : "reported failure";
+}
+
+RuleResult request_delivered(const Facts& f) {
+  const Rule r = Rule::request_delivered;
+  if (!f.m.server_must_receive) {
+    return result(r, Verdict::not_applicable, "the script reads no request bytes");
+  }
+  if (f.obs == nullptr || !f.obs->accepted) {
+    return result(r, Verdict::not_applicable, "no connection was accepted");
+  }
+  const std::string& want = *f.m.server_must_receive;
+  // A client that may give up at its timeout may stop sending there too:
+  // then an in-order prefix is all the server can have received.
+  const Duration margin = timing_margin(f.s);
+  if (f.obs->received != want && f.m.allows(Outcome::timed_out) &&
+      want.starts_with(f.obs->received) && f.run.outcome != Outcome::closed &&
+      !f.run.reported_success && f.run.elapsed + margin >= f.s.client_timeout) {
+    return result(r, Verdict::conforms,
+                  "the server received the first " + std::to_string(f.obs->received.size()) +
+                      " of " + std::to_string(want.size()) +
+                      " request bytes in order before the client gave up at its timeout");
+  }
+  if (f.obs->received == want) {
+    return result(r, Verdict::conforms,
+                  "the server received the " + std::to_string(want.size()) +
+                      " expected bytes in order");
+  }
+  return result(r, Verdict::violates,
+                "server received: " + describe_difference(want, f.obs->received));
+}
+
+// The delay before the server accepted the first connection, so that a time
+// the server measured from its accept can be set against the client's
+// elapsed time, which counts from its start (the client connects at once).
+Duration accept_delay(const Scenario& s) {
+  return plan_connection(s, 1).accept_delay;
+}
+
+// How far apart two moments measured by the two sides may be and still be
+// taken for the same: scheduling between the client's close and the
+// server's read. Smaller than derive_model()'s timing margin (100 ms + 10 %).
+Duration fin_tolerance(const Scenario& s) {
+  return std::chrono::milliseconds(50) + s.client_timeout / 20;
+}
+
+// A client that never half-closes still sends a FIN when it finally closes
+// its socket, that is when it gives up (at its timeout, or when it is
+// killed). A server reading until the FIN then sees one, but only at the
+// end of the client's run instead of right after the request. True when
+// the client did not succeed and the FIN the server read came no earlier
+// than about the client's timeout after the connection began, and no later
+// than about the client's end. Both clocks start at about the connect (the
+// server's from its accept, moved by the script's accept delay; the
+// client's from its start, which for a program also includes starting the
+// process, so the FIN is not required to be close to the end from below).
+// The tolerance is smaller than the model's timing margin, so a conforming
+// client, whose FIN the server reads at least that margin before the
+// timeout, is never caught by it.
+bool fin_only_when_client_gave_up(const Facts& f) {
+  if (!f.obs->saw_client_fin || f.success) return false;
+  const Duration fin = accept_delay(f.s) + f.obs->client_fin_at;
+  const Duration tolerance = fin_tolerance(f.s);
+  const bool at_the_timeout = fin + tolerance >= f.s.client_timeout;
+  const bool by_the_end = fin <= f.run.elapsed + tolerance;
+  return at_the_timeout && by_the_end;
+}
+
+
+RuleResult half_close(const Facts& f) {
+  const Rule r = Rule::half_close;
+  if (f.obs == nullptr || !f.obs->accepted) {
+    return result(r, Verdict::not_applicable, "no connection was accepted");
+  }
+  if (f.run.in_process && f.run.sends_after_shutdown > 0) {
+    return result(r, Verdict::violates,
+                  std::to_string(f.run.sends_after_shutdown) +
+                      " send() call(s) after the client's FIN (shutdown_write): "
+                      "a half-closed client sends nothing more");
+  }
+  if (f.m.forbids_client_fin) {
+    return f.obs->saw_client_fin
+               ? result(r, Verdict::violates, "the scenario expects no client FIN, but the server read one")
+               : result(r, Verdict::conforms, "no client FIN, as expected");
+  }
+  // A FIN can only follow the whole request. When the request did not
+  // arrive in full (the client aborted it, or deadlocked in the middle of
+  // it), the missing or late FIN is a consequence: request-delivered and
+  // honest-outcome judge the cause.
+  const std::size_t want = f.m.server_must_receive ? f.m.server_must_receive->size() : 0;
+  if (f.m.needs_client_fin && f.obs->received.size() < want &&
+      (!f.obs->saw_client_fin || fin_only_when_client_gave_up(f))) {
+    return result(r, Verdict::not_applicable,
+                  "the request did not arrive in full (" +
+                      std::to_string(f.obs->received.size()) + " of " +
+                      std::to_string(want) +
+                      " bytes, see request-delivered), so neither could the FIN after it");
+  }
+  if (f.m.needs_client_fin && !f.obs->saw_client_fin) {
+    return result(r, Verdict::violates,
+                  "the server read until the client's FIN and never saw it; the client " +
+                      reported(f));
+  }
+  if (f.m.needs_client_fin && fin_only_when_client_gave_up(f)) {
+    return result(r, Verdict::violates,
+                  "the client's FIN reached the server only when it gave up: at +" +
+                      measured_text(accept_delay(f.s) + f.obs->client_fin_at) +
+                      ", at its timeout of " + format_duration(f.s.client_timeout) +
+                      " (it " + reported(f) + " after " + measured_text(f.run.elapsed) +
+                      "), not after sending its request");
+  }
+  // A client that reported failure has given up, and closing is then its
+  // right: honest-outcome judges whether it should have given up.
+  const bool reported_failure = f.finished && !f.success;
+  if (f.m.client_must_wait_for_fin && !f.m.allows(Outcome::timed_out) &&
+      f.obs->client_reset && !reported_failure) {
+    return result(r, Verdict::violates,
+                  "the client closed or reset the connection before it read the "
+                  "server's reply (the server's write or read failed with a reset)");
+  }
+  if (!f.m.needs_client_fin && !f.m.client_must_wait_for_fin) {
+    return result(r, Verdict::not_applicable,
+                  "the script neither waits for the client's FIN nor lets it finish in order");
+  }
+  return result(r, Verdict::conforms,
+                f.obs->saw_client_fin
+                    ? "the server read the client's FIN at +" +
+                          measured_text(f.obs->client_fin_at) +
+                          " and the client kept its side open"
+                    : "the client kept its side open until the server was done");
+}
+
+RuleResult response_delivered(const Facts& f) {
+  const Rule r = Rule::response_delivered;
+  if (!f.finished) {
+    return result(r, Verdict::not_applicable, "the client " + reported(f));
+  }
+  if (f.success) {
+    if (!f.m.allows_success()) {
+      return result(r, Verdict::not_applicable,
+                    "no orderly close to deliver (see honest-outcome)");
+    }
+    if (f.run.response == f.m.response) {
+      return result(r, Verdict::conforms,
+                    "delivered exactly the " + std::to_string(f.m.response.size()) +
+                        " bytes the server wrote");
+    }
+    return result(r, Verdict::violates,
+                  "reported success but " + describe_difference(f.m.response, f.run.response));
+  }
+  const bool prefix = f.m.response.starts_with(f.run.response);
+  if (!f.m.allows_failure()) {
+    return result(r, Verdict::violates,
+                  "the server closed in order after " +
+                      std::to_string(f.m.response.size()) + " bytes, but the client " +
+                      reported(f) + " having delivered " +
+                      std::to_string(f.run.response.size()));
+  }
+  if (f.m.prefix_on_failure && !prefix) {
+    return result(r, Verdict::violates,
+                  "bytes delivered that the server never wrote: " +
+                      describe_difference(f.m.response, f.run.response));
+  }
+  return result(r, Verdict::not_applicable,
+                "no orderly close; the " + std::to_string(f.run.response.size()) +
+                    " bytes delivered are a prefix of what the server wrote");
+}
+
+RuleResult honest_outcome(const Facts& f) {
+  const Rule r = Rule::honest_outcome;
+  if (!f.finished) {
+    return result(r, Verdict::not_applicable, "the client " + reported(f));
+  }
+  const std::string allowed = "allowed: " + outcomes_text(f.m.allowed);
+  if (f.success) {
+    if (f.m.allows_success()) {
+      return result(r, Verdict::conforms, "reported success after an orderly close");
+    }
+    std::string why = f.m.reasoning.empty() ? "" : " (" + f.m.reasoning.back() + ")";
+    return result(r, Verdict::violates,
+                  "reported success, but a conforming client must report failure; " +
+                      allowed + why);
+  }
+  if (f.m.allows_failure()) {
+    std::string detail;
+    if (f.run.outcome && !f.m.allows(*f.run.outcome)) {
+      detail = " (as " + std::string(to_string(*f.run.outcome)) + "; " + allowed + ")";
+    }
+    return result(r, Verdict::conforms, "reported failure" + detail);
+  }
+  return result(r, Verdict::violates,
+                "the client " + reported(f) +
+                    ", but a conforming client sees an orderly close here: it must "
+                    "report success; " + allowed);
+}
+
+RuleResult bounded(const Facts& f) {
+  const Rule r = Rule::bounded;
+  if (f.run.killed_at_deadline) {
+    return result(r, Verdict::violates,
+                  "still running at the deadline (" + format_duration(f.m.max_duration) +
+                      "): killed");
+  }
+  if (f.run.elapsed > f.m.max_duration) {
+    return result(r, Verdict::violates,
+                  "took " + measured_text(f.run.elapsed) + ", limit " +
+                      format_duration(f.m.max_duration));
+  }
+  return result(r, Verdict::conforms,
+                "finished in " + measured_text(f.run.elapsed));
+}
+
+RuleResult survives_peer(const Facts& f) {
+  const Rule r = Rule::survives_peer;
+  if (f.run.signal != 0) {
+    return result(r, Verdict::violates,
+                  "died of signal " + std::to_string(f.run.signal) +
+                      (f.run.signal == 13 ? " (SIGPIPE)" : ""));
+  }
+  return result(r, Verdict::conforms,
+                f.run.in_process ? "in process: no crash" : "no death by signal");
+}
+
+RuleResult closes_once(const Facts& f) {
+  const Rule r = Rule::closes_once;
+  if (!f.run.in_process || f.run.close_calls < 0) {
+    return result(r, Verdict::not_applicable, "observable only in process");
+  }
+  // The server may have accepted a connection whose connect() still failed
+  // on the client's side (an RST racing the handshake): the client then
+  // never held a connection, and had nothing to close.
+  if (f.run.connections == 0) {
+    return result(r, Verdict::not_applicable,
+                  "the client never got a connection (its connect failed)");
+  }
+  if (f.obs == nullptr || !f.obs->accepted) {
+    if (f.run.close_calls == 0) {
+      return result(r, Verdict::not_applicable, "no connection was opened");
+    }
+  }
+  const int expected = f.run.connections > 0 ? f.run.connections : 1;
+  if (f.run.close_calls != expected) {
+    return result(r, Verdict::violates,
+                  "close() called " + std::to_string(f.run.close_calls) + " times for " +
+                      std::to_string(expected) + " connection" + (expected == 1 ? "" : "s"));
+  }
+  if (f.run.calls_after_close > 0) {
+    return result(r, Verdict::violates,
+                  std::to_string(f.run.calls_after_close) + " calls after close()");
+  }
+  return result(r, Verdict::conforms, "closed exactly once, nothing after");
+}
+
+RuleResult syscall_robust(const Facts& f, const std::vector<RuleResult>& so_far) {
+  const Rule r = Rule::syscall_robust;
+  if (!f.m.stresses_syscalls) {
+    return result(r, Verdict::not_applicable,
+                  "no short sends, partial reads or injected EINTR/EAGAIN here");
+  }
+  for (const RuleResult& other : so_far) {
+    const bool relevant = other.rule == Rule::request_delivered ||
+                          other.rule == Rule::response_delivered ||
+                          other.rule == Rule::honest_outcome;
+    if (relevant && other.verdict == Verdict::violates) {
+      return result(r, Verdict::violates,
+                    "under short sends / partial reads / EINTR / EAGAIN: " +
+                        std::string(to_string(other.rule)) + " failed");
+    }
+  }
+  return result(r, Verdict::conforms,
+                "short sends continued, partial reads reassembled, EINTR/EAGAIN handled");
+}
+
+}  // namespace
+
+std::vector<RuleResult> judge(const Scenario& scenario, const Model& model,
+                              const ClientRun& run,
+                              const std::vector<ServerObservation>& observations) {
+  const bool finished = !run.killed_at_deadline && run.signal == 0;
+  const bool success = run.in_process
+                           ? (run.outcome && *run.outcome == Outcome::closed)
+                           : run.reported_success;
+  const Facts f{scenario, model, run,
+                observations.empty() ? nullptr : &observations.front(),
+                finished, finished && success};
+  std::vector<RuleResult> out;
+  out.push_back(request_delivered(f));
+  out.push_back(half_close(f));
+  out.push_back(response_delivered(f));
+  out.push_back(honest_outcome(f));
+  out.push_back(bounded(f));
+  out.push_back(survives_peer(f));
+  out.push_back(closes_once(f));
+  out.push_back(syscall_robust(f, out));
+  return out;
+}
+
+}  // namespace sockcheck

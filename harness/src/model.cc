@@ -1,0 +1,209 @@
+// derive_model(): from the timeline of the first connection's plan
+// (model_timeline.h) to what a conforming client may report. See oracle.h
+// and docs/conformance.md.
+//
+// Three passes, each a function below: how the script ends (close, reset,
+// hang, a close that an unread request turns into RST) gives the endings
+// TCP allows; the client's timeout removes or adds endings by when they
+// come; the scenario's `expect` lines narrow or replace the result.
+#include <algorithm>
+#include <chrono>
+
+#include "model_timeline.h"
+#include "sockcheck/oracle.h"
+#include "sockcheck/script_plan.h"
+#include "sockcheck/units.h"
+
+namespace sockcheck {
+
+bool Model::allows(Outcome o) const {
+  return std::find(allowed.begin(), allowed.end(), o) != allowed.end();
+}
+
+bool Model::allows_failure() const {
+  return std::any_of(allowed.begin(), allowed.end(),
+                     [](Outcome o) { return o != Outcome::closed; });
+}
+
+std::string outcomes_text(const std::vector<Outcome>& outcomes) {
+  std::string s;
+  for (Outcome o : outcomes) {
+    if (!s.empty()) s += '|';
+    s += to_string(o);
+  }
+  return s.empty() ? "(none)" : s;
+}
+
+Duration timing_margin(const Scenario& s) {
+  return std::chrono::milliseconds(100) + s.client_timeout / 10;
+}
+
+namespace {
+
+using model::Timeline;
+using Terminal = ScriptPlan::Terminal;
+
+void allow(Model& m, Outcome o) {
+  if (!m.allows(o)) m.allowed.push_back(o);
+}
+
+void disallow(Model& m, Outcome o) {
+  m.allowed.erase(std::remove(m.allowed.begin(), m.allowed.end(), o),
+                  m.allowed.end());
+}
+
+// What the script's ending allows, before the clock is looked at.
+void allow_by_ending(const Timeline& tl, const std::string& request, Model& m) {
+  auto note = [&](std::string line) { m.reasoning.push_back(std::move(line)); };
+  const Duration end = tl.t;
+  switch (tl.terminal) {
+    case Terminal::reset:
+      if (tl.fin_at) {
+        note("RST at +" + format_duration(end) +
+             " after a FIN: the client may have finished first");
+        m.allowed = {Outcome::closed, Outcome::reset};
+      } else {
+        note("the server resets at +" + format_duration(end) +
+             ": the client must report failure");
+        m.allowed = {Outcome::reset};
+      }
+      return;
+    case Terminal::hang:
+      if (tl.fin_at) {
+        note("the server hangs after its FIN: the client can finish");
+        m.allowed = {Outcome::closed};
+      } else {
+        note("the server never sends FIN: the client must time out");
+        m.allowed = {Outcome::timed_out};
+      }
+      return;
+    case Terminal::close:
+      if (tl.consumed < request.size()) {
+        note("close with " + std::to_string(request.size() - tl.consumed) +
+             " unread request bytes at +" + format_duration(end) +
+             ": the kernel sends RST; FIN wins only if it is read first");
+        m.allowed = {Outcome::closed, Outcome::reset};
+      } else {
+        note("orderly close at +" + format_duration(tl.fin_at.value_or(end)) +
+             ": the client must succeed with exactly the bytes written");
+        m.allowed = {Outcome::closed};
+      }
+      return;
+  }
+}
+
+// The clock: an ending due after the client's timeout must not be waited
+// for; one due close to it may go either way. The client can close in
+// order once it has the server's FIN and has sent all of its request; an
+// RST reaches it when the script ends.
+void apply_the_clock(const Scenario& s, const Timeline& tl,
+                     const std::string& request, bool exact_window, Model& m) {
+  auto note = [&](std::string line) { m.reasoning.push_back(std::move(line)); };
+  const Duration timeout = s.client_timeout;
+  const Duration margin = timing_margin(s);
+  const Duration end = tl.t;
+  Duration closed_at = tl.fin_at.value_or(end);
+  if (exact_window && tl.sendable_at && *tl.sendable_at > closed_at) {
+    closed_at = *tl.sendable_at;
+    note("the client can have its whole request out at +" +
+         format_duration(*tl.sendable_at) + " (the script drains the " +
+         std::to_string(tl.window) + "-byte receive buffer that slowly)");
+  }
+  const auto at_the_clock = [&](Outcome o, Duration at) {
+    if (!m.allows(o)) return;
+    if (at >= timeout + margin) {
+      note("the " + std::string(to_string(o)) + " ending at +" +
+           format_duration(at) + " comes after the client's timeout of " +
+           format_duration(timeout) + ": the client times out first");
+      disallow(m, o);
+      allow(m, Outcome::timed_out);
+    } else if (at + margin > timeout) {
+      note("the " + std::string(to_string(o)) + " ending at +" +
+           format_duration(at) + " is within " + format_duration(margin) +
+           " of the client's timeout: timing out is also allowed");
+      allow(m, Outcome::timed_out);
+    }
+  };
+  if (exact_window && tl.terminal == Terminal::reset &&
+      (!tl.sendable_at || closed_at > end) && m.allows(Outcome::closed)) {
+    note("the RST at +" + format_duration(end) +
+         " comes before the client can close in order");
+    disallow(m, Outcome::closed);
+    allow(m, Outcome::reset);
+  }
+  at_the_clock(Outcome::closed, closed_at);
+  at_the_clock(Outcome::reset, end);
+  if (!exact_window && tl.sendable_at && *tl.sendable_at + margin > timeout &&
+      m.allows(Outcome::closed)) {
+    note("with a receive buffer the size the script asks for, the client "
+         "could only have its whole request out at +" +
+         format_duration(*tl.sendable_at) + "; the kernel's may be larger: "
+         "timing out is also allowed");
+    allow(m, Outcome::timed_out);
+  }
+  // With a shrunken receive buffer that the script stops draining, the
+  // client cannot get the rest of its request out, so it can never
+  // half-close: it must time out unless the server resets first.
+  const bool client_stuck =
+      tl.window != 0 && request.size() - tl.consumed > tl.window;
+  if (client_stuck && tl.terminal != Terminal::reset) {
+    note("the script stops reading with " +
+         std::to_string(request.size() - tl.consumed) +
+         " request bytes left and a " + std::to_string(tl.window) +
+         "-byte receive buffer: the client cannot finish sending");
+    disallow(m, Outcome::closed);
+    allow(m, Outcome::timed_out);
+  }
+}
+
+void apply_expectations(const Scenario& s, const std::string& request, Model& m) {
+  const Expectations& e = s.expect;
+  if (!e.outcomes.empty()) {
+    m.allowed = e.outcomes;
+    m.reasoning.push_back("expect outcome " + outcomes_text(e.outcomes) +
+                          " (from the scenario)");
+    m.client_must_wait_for_fin = m.allows(Outcome::closed);
+  }
+  if (e.response) m.response = materialize(*e.response, request);
+  if (e.server_received) {
+    m.server_must_receive = materialize(*e.server_received, request);
+  }
+  if (e.client_fin) {
+    m.needs_client_fin = *e.client_fin;
+    m.forbids_client_fin = !*e.client_fin;
+  }
+  if (e.max_duration) m.max_duration = *e.max_duration;
+}
+
+}  // namespace
+
+Model derive_model(const Scenario& s, WindowModel windows) {
+  Model m;
+  m.max_duration = s.deadline();
+  const std::string request = s.request_bytes();
+  const ScriptPlan plan = plan_connection(s, 1);
+  if (plan.refused()) {
+    m.reasoning.push_back("the server refuses the connection: the client must report failure");
+    m.allowed = {Outcome::refused, Outcome::connect_failed};
+  } else {
+    Timeline tl = model::play(s, plan, request);
+    m.reasoning = std::move(tl.reasoning);
+    m.response = tl.response;
+    m.stresses_syscalls = tl.stresses_syscalls;
+    if (tl.consumed > 0) {
+      m.server_must_receive = request.substr(0, static_cast<std::size_t>(tl.consumed));
+    }
+    if (tl.needs_fin_at && *tl.needs_fin_at + timing_margin(s) < s.client_timeout) {
+      m.needs_client_fin = true;
+      m.reasoning.push_back("the server reads until the client's FIN");
+    }
+    allow_by_ending(tl, request, m);
+    apply_the_clock(s, tl, request, windows == WindowModel::exact, m);
+    m.client_must_wait_for_fin = m.allows(Outcome::closed);
+  }
+  if (!s.injections.empty()) m.stresses_syscalls = true;
+  apply_expectations(s, request, m);
+  return m;
+}
+
+}  // namespace sockcheck
