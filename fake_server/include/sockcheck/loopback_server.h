@@ -40,8 +40,9 @@
 //  - `inject` lines are ignored (they are faults of the client's own calls,
 //    which only the simulated transport can produce).
 //
-// This header includes no socket header: loopback_server.cc is the only file
-// of the fake server that does.
+// This header includes no socket header: only the loopback files of the
+// fake server do (loopback_server.cc, loopback_script_runner.cc and
+// loopback_socket.{h,cc}, in fake_server/src/).
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,113 @@
+// Runs one accepted connection's script on its socket, for the loopback
+// server's worker pool (loopback_server.cc). Private to the fake server.
+//
+// The pool hands the runner an accepted socket, the connection's record and
+// the worker's leadership; the runner carries out every step and returns
+// what it saw. It owns nothing that outlives run(). This header includes no
+// socket header (see loopback_socket.h for which files do).
+#pragma once
+
+#include <functional>
+#include <list>
+#include <mutex>
+#include <string>
+
+#include "sockcheck/io.h"
+#include "sockcheck/observation.h"
+#include "sockcheck/scenario.h"
+
+namespace sockcheck::loopback {
+
+// Step indexes with a meaning of their own in ConnectionRecord::step.
+constexpr int kStarting = -1;
+constexpr int kImplicitClose = -2;
+
+// What a connection is doing, as messages name it: "step 2 (write) at line
+// 7", "implicit close"; `before_steps` names the time before step 1.
+std::string step_label(const ConnectionScript* script, int step,
+                       const char* before_steps);
+
+// The leader role as one worker sees it; see the theory of operation in
+// loopback_server.cc.
+struct Leadership {
+  bool leading = false;  // this worker owns the listening socket
+  int listen_fd = -1;    // valid while leading
+  // Gives the role to another worker (sets leading to false); false if
+  // there is none and none could be started.
+  std::function<bool()> release;
+};
+
+// One accepted connection while its script runs; lives on its worker's
+// stack, listed in Impl::running from the accept until it is published.
+struct ConnectionRecord {
+  int number = 0;
+  TimePoint accepted_at{};
+  const ConnectionScript* script = nullptr;  // in Impl::scenario
+  std::list<ConnectionRecord*>::iterator position;  // in Impl::running
+  // Guarded by Impl::mu: what the script is doing, for wait messages.
+  int step = kStarting;
+  TimePoint doing_since{};
+};
+
+// Runs one connection's script on its socket and fills the observation.
+class ScriptRunner {
+ public:
+  // `records_mu` guards rec.step and rec.doing_since; `lead` is the
+  // worker's role, given up before the first long wait. Every reference
+  // outlives the run.
+  ScriptRunner(const Scenario& scenario, const std::string& request,
+               std::mutex& records_mu, ConnectionRecord& rec, int fd,
+               int wake_fd, Leadership& lead);
+
+  // Carries out the script once; the socket is closed (or reset) when it
+  // returns.
+  ServerObservation run();
+
+ private:
+  enum class Wait { ready, elapsed, deadline, stopped, no_thread };
+
+  void run_script();
+  bool run_step(const Step& step);
+  // Waits until `fd` reports `events` (0: only errors and hang-ups; fd -1:
+  // nothing, a plain pause), `until` passes, the connection's deadline
+  // passes, or stop() is called. While this worker leads, the wait also
+  // watches the listening socket and gives up the leadership when a
+  // connection arrives or the grace period is over (no_thread: no worker
+  // could take it).
+  Wait wait(int fd, short events, TimePoint until);
+  // A pause that ignores the socket: a gap or a sleep must not end early
+  // because the client sent data, nor spin on a readable socket.
+  bool pause(Duration d, const std::string& progress);
+  // The failure for a wait that did not become ready.
+  bool wait_failed(Wait w, const std::string& progress);
+  bool do_read(const Step& step, bool until_fin);
+  bool do_recv_buffer(const Step& step);
+  bool do_write(const Step& step);
+  bool do_sleep(Duration d);
+  bool do_half_close();
+  bool do_close();
+  bool do_hang();
+  void note_fin();
+  void note_reset(const std::error_code& ec);
+  bool fail(const std::string& why);
+  void event(std::string what);
+  void set_doing(int step);
+
+  const Scenario& scenario_;
+  const std::string& request_;
+  std::mutex& records_mu_;
+  ConnectionRecord& rec_;
+  int fd_;
+  const ConnectionScript* script_;
+  int wake_fd_;
+  Leadership& lead_;
+  TimePoint deadline_;
+  TimePoint grace_end_{};  // set by the first wait while leading
+  int step_ = kStarting;   // as in ConnectionRecord::step
+  bool fin_follows_ = false;  // the step after this one sends a FIN
+  bool held_ = false;         // a write left data for the FIN (MSG_MORE)
+  std::size_t omitted_events_ = 0;
+  ServerObservation obs_;
+};
+
+}  // namespace sockcheck::loopback
