@@ -519,17 +519,48 @@ TEST(SimTransport, HangEndsAtTheScenarioDeadline) {
   EXPECT_EQ(obs[0].duration, sc.deadline());
 }
 
-TEST(SimTransport, HangEndsWhenTheClientCloses) {
-  const Scenario sc = scenario_with({read_until_fin(), step(Step::Kind::hang)});
-  SimTransport sim(sc);
-  auto c = open(sim);
-  ASSERT_TRUE(c->shutdown_write().ok());
-  EXPECT_TRUE(c->wait(true, false, at(3s)).timed_out());
-  c->close();
-  const auto& obs = sim.run_servers_to_end();
-  EXPECT_TRUE(has_event(obs[0], "hang ended: the client closed"));
-  EXPECT_EQ(obs[0].duration, 3s);
-  EXPECT_TRUE(obs[0].script_completed) << obs[0].failure;
+// A hang ends only on what a real server's socket can tell, as over
+// loopback: a client that closes after its FIN with nothing unread sends
+// nothing more, so the hang holds until the deadline; one that closes with
+// the reply unread resets the connection, which ends the hang at once; and
+// after the server's own FIN, the client's FIN is a full hang-up.
+TEST(SimTransport, AHangEndsOnlyOnWhatTheServerCanObserve) {
+  {
+    const Scenario sc = scenario_with({read_until_fin(), step(Step::Kind::hang)});
+    SimTransport sim(sc);
+    auto c = open(sim);
+    ASSERT_TRUE(c->shutdown_write().ok());
+    EXPECT_TRUE(c->wait(true, false, at(3s)).timed_out());
+    c->close();
+    const auto& obs = sim.run_servers_to_end();
+    EXPECT_TRUE(has_event(obs[0], "hang ended at the deadline"));
+    EXPECT_EQ(obs[0].duration, sc.deadline());
+    EXPECT_FALSE(obs[0].client_reset);
+    EXPECT_TRUE(obs[0].script_completed) << obs[0].failure;
+  }
+  {
+    const Scenario sc = scenario_with({write("unread"), step(Step::Kind::hang)});
+    SimTransport sim(sc);
+    auto c = open(sim);
+    EXPECT_TRUE(c->wait(false, false, at(2s)).timed_out());
+    c->close();  // with "unread" unread: RST
+    const auto& obs = sim.run_servers_to_end();
+    EXPECT_TRUE(has_event(obs[0], "hang ended: client reset the connection"));
+    EXPECT_TRUE(obs[0].client_reset);
+    EXPECT_EQ(obs[0].duration, 2s);
+  }
+  {
+    const Scenario sc = scenario_with(
+        {read_until_fin(), step(Step::Kind::half_close), step(Step::Kind::hang)});
+    SimTransport sim(sc);
+    auto c = open(sim);
+    ASSERT_TRUE(c->shutdown_write().ok());
+    EXPECT_EQ(recv_text(*c), "<EOF>");
+    const auto& obs = sim.run_servers_to_end();
+    EXPECT_TRUE(has_event(obs[0], "hang ended: the connection was closed on both sides"));
+    EXPECT_EQ(obs[0].duration, 0s);
+    c->close();
+  }
 }
 
 // ------------------------------------------------------------ accept/refuse

@@ -46,18 +46,9 @@ constexpr std::uint64_t kLeaderWriteLimit = 256 * 1024;
 
 }  // namespace
 
-std::string step_label(const ConnectionScript* script, int step,
-                       const char* before_steps) {
-  if (step == kImplicitClose) return "implicit close";
-  if (script == nullptr || step < 0 ||
-      static_cast<std::size_t>(step) >= script->steps.size()) {
-    return before_steps;
-  }
-  const Step& s = script->steps[static_cast<std::size_t>(step)];
-  std::string label = "step " + std::to_string(step + 1) + " (" +
-                      std::string(to_string(s.kind)) + ")";
-  if (s.where.line > 0) label += " at line " + std::to_string(s.where.line);
-  return label;
+std::string step_label(const ScriptPlan& plan, std::size_t step,
+                       const char* otherwise) {
+  return step < plan.steps.size() ? plan.steps[step].label : otherwise;
 }
 
 ScriptRunner::ScriptRunner(const Scenario& scenario,
@@ -69,7 +60,7 @@ ScriptRunner::ScriptRunner(const Scenario& scenario,
       records_mu_(records_mu),
       rec_(rec),
       fd_(fd),
-      script_(rec.script),
+      plan_(*rec.plan),
       wake_fd_(wake_fd),
       lead_(lead),
       deadline_(rec.accepted_at + scenario.deadline()) {
@@ -94,15 +85,12 @@ ServerObservation ScriptRunner::run() {
 }
 
 void ScriptRunner::run_script() {
-  const std::vector<Step> none;
-  const std::vector<Step>& steps = script_ != nullptr ? script_->steps : none;
-  if (script_ == nullptr ||
-      (!steps.empty() && steps.front().kind == Step::Kind::refuse)) {
+  if (plan_.refused()) {
     // The kernel has accepted already; the closest thing to a refusal is
     // an RST before any byte.
     obs_.refused = true;
     abort_fd(fd_);
-    event(script_ == nullptr
+    event(plan_.refusal == ScriptPlan::Refusal::no_script
               ? "no script covers this connection: refused with RST"
               : "refused with RST (only connection 1 can be refused by "
                 "not listening)");
@@ -110,59 +98,48 @@ void ScriptRunner::run_script() {
     return;
   }
   obs_.accepted = true;
-  const Duration delay = steps.empty() || steps.front().kind !=
-                                                  Step::Kind::accept
-                             ? Duration::zero()
-                             : steps.front().delay;
-  event(delay > Duration::zero()
-            ? "accepted (accept() delayed by " + format_duration(delay) + ")"
+  event(plan_.accept_delay > Duration::zero()
+            ? "accepted (accept() delayed by " + format_duration(plan_.accept_delay) + ")"
             : "accepted");
+  obs_.steps_done.push_back({0, Duration::zero(), 0});  // the leader accepted
   if (!kListenerPassesNoDelay) {
     const int one = 1;
     // The script decides the segmentation of writes; Nagle must not merge
     // 1-byte pieces (nor delay them behind delayed ACKs).
     ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
-
-  const bool ends_itself =
-      !steps.empty() && (steps.back().kind == Step::Kind::close ||
-                         steps.back().kind == Step::Kind::reset ||
-                         steps.back().kind == Step::Kind::hang);
-  for (std::size_t i = 0; i < steps.size(); ++i) {
-    const Step& step = steps[i];
-    set_doing(static_cast<int>(i));
-    if (i == 0 && step.kind == Step::Kind::accept) continue;  // the leader did it
+  if (!plan_.invalid.empty()) {
+    // A script that breaks the placement rules fails once accepted.
+    obs_.failure = plan_.invalid;
+    event("failed: " + plan_.invalid);
+    return;
+  }
+  for (std::size_t i = 1; i < plan_.steps.size(); ++i) {
+    const PlanStep& step = plan_.steps[i];
+    set_doing(i);
     // Whether a FIN follows this step at once, so a write can leave its
     // last piece for the FIN to ride on (see do_write).
-    const Step::Kind next = i + 1 < steps.size() ? steps[i + 1].kind
-                            : ends_itself        ? Step::Kind::hang
-                                                 : Step::Kind::close;
-    fin_follows_ =
-        next == Step::Kind::close || next == Step::Kind::half_close;
+    fin_follows_ = step.fin_follows;
+    step_bytes_ = 0;
     if (!run_step(step)) return;
-  }
-  if (!ends_itself && fd_ >= 0) {
-    set_doing(kImplicitClose);
-    if (!do_close()) return;
+    obs_.steps_done.push_back({i, SteadyClock::now() - rec_.accepted_at, step_bytes_});
   }
   obs_.script_completed = true;
 }
 
-bool ScriptRunner::run_step(const Step& step) {
+bool ScriptRunner::run_step(const PlanStep& step) {
   if (fd_ < 0 && step.kind != Step::Kind::sleep) {
     return fail("the connection is already closed");
   }
   switch (step.kind) {
-    case Step::Kind::accept:
-      event("accept: already accepted, nothing to do");
-      return true;
+    case Step::Kind::accept:  // a plan has these only where it is invalid
     case Step::Kind::refuse:
-      return fail("refuse can only be the first step of a script");
+      return fail("only valid as the first step of a script");
     case Step::Kind::read: return do_read(step, /*until_fin=*/false);
     case Step::Kind::read_until_fin: return do_read(step, /*until_fin=*/true);
-    case Step::Kind::recv_buffer: return do_recv_buffer(step);
+    case Step::Kind::recv_buffer: return do_recv_buffer(*step.step);
     case Step::Kind::write: return do_write(step);
-    case Step::Kind::sleep: return do_sleep(step.delay);
+    case Step::Kind::sleep: return do_sleep(step.step->delay);
     case Step::Kind::half_close: return do_half_close();
     case Step::Kind::close: return do_close();
     case Step::Kind::reset:
@@ -217,8 +194,9 @@ bool ScriptRunner::wait_failed(Wait w, const std::string& progress) {
               " after accept) passed" + progress);
 }
 
-bool ScriptRunner::do_read(const Step& step, bool until_fin) {
-  const std::uint64_t want = step.count;
+bool ScriptRunner::do_read(const PlanStep& step, bool until_fin) {
+  const std::uint64_t want = step.step->count;
+  const PieceCut& cut = step.cut;
   std::uint64_t got = 0;
   std::size_t recvs = 0;
   char buffer[kReadBufferSize];
@@ -228,24 +206,23 @@ bool ScriptRunner::do_read(const Step& step, bool until_fin) {
                            std::to_string(want) + " bytes";
   };
   while (until_fin || got < want) {
-    // A piece is whole before the pause: pieces are counted from the
-    // start of the read, each recv asks for at most the rest of the
-    // current piece, and a short recv is followed by another for the rest
-    // of that piece without pausing. So the pauses depend on the script
-    // alone, not on how the client's bytes happened to arrive.
+    // A piece is whole before the pause (PieceCut): each recv asks for
+    // at most the rest of the current piece, and a short recv is followed
+    // by another for the rest of that piece without pausing.
     std::size_t cap = sizeof buffer;
-    if (step.chunk > 0) {
-      cap = static_cast<std::size_t>(std::min<std::uint64_t>(cap, step.chunk - got % step.chunk));
+    if (cut.chunk > 0) {
+      cap = static_cast<std::size_t>(
+          std::min<std::uint64_t>(cap, cut.piece_end(got, UINT64_MAX) - got));
     }
     if (!until_fin) cap = static_cast<std::size_t>(std::min<std::uint64_t>(cap, want - got));
     const ssize_t n = ::recv(fd_, buffer, cap, 0);
     if (n > 0) {
       obs_.received.append(buffer, static_cast<std::size_t>(n));
       got += static_cast<std::uint64_t>(n);
+      step_bytes_ = got;
       ++recvs;
       const bool more = until_fin || got < want;
-      if (more && step.chunk > 0 && step.gap > Duration::zero() &&
-          got % step.chunk == 0 && !pause(step.gap, progress())) {
+      if (more && cut.pause_after(got) && !pause(cut.gap, progress())) {
         return false;
       }
       continue;
@@ -287,7 +264,9 @@ bool ScriptRunner::do_recv_buffer(const Step& step) {
   return true;
 }
 
-bool ScriptRunner::do_write(const Step& step) {
+bool ScriptRunner::do_write(const PlanStep& plan_step) {
+  const Step& step = *plan_step.step;
+  const PieceCut& cut = plan_step.cut;
   if (lead_.leading &&
       data_size(step.data, request_.size()) > kLeaderWriteLimit &&
       !lead_.release()) {
@@ -301,11 +280,9 @@ bool ScriptRunner::do_write(const Step& step) {
            std::to_string(data.size()) + " bytes";
   };
   while (off < data.size()) {
-    const std::size_t piece =
-        step.chunk > 0 ? static_cast<std::size_t>(std::min<std::uint64_t>(
-                             step.chunk, data.size() - off))
-                       : data.size() - off;
-    const std::size_t piece_end = off + piece;
+    // Each piece is its own send, so pieces leave separately even
+    // without a gap between them.
+    const auto piece_end = static_cast<std::size_t>(cut.piece_end(off, data.size()));
     while (off < piece_end) {
       // The last piece before a FIN goes with MSG_MORE: the kernel holds
       // it until the FIN, which then rides on it, and the client wakes up
@@ -316,6 +293,7 @@ bool ScriptRunner::do_write(const Step& step) {
       if (hold) held_ = true;
       if (n > 0) {
         off += static_cast<std::size_t>(n);
+        step_bytes_ = off;
         obs_.bytes_sent += static_cast<std::uint64_t>(n);
         continue;
       }
@@ -339,8 +317,8 @@ bool ScriptRunner::do_write(const Step& step) {
       return fail("send failed: " + describe(ec) + progress());
     }
     ++pieces;
-    if (off < data.size() && step.chunk > 0 && step.gap > Duration::zero()) {
-      if (!pause(step.gap, progress())) return false;
+    if (off < data.size() && cut.pauses()) {
+      if (!pause(cut.gap, progress())) return false;
     }
   }
   event("wrote " + std::to_string(off) + " bytes in " +
@@ -433,7 +411,7 @@ void ScriptRunner::note_reset(const std::error_code& ec) {
 }
 
 bool ScriptRunner::fail(const std::string& why) {
-  obs_.failure = step_label(script_, step_, "accept") + ": " + why;
+  obs_.failure = step_label(plan_, step_, "accept") + ": " + why;
   event("failed: " + obs_.failure);
   return false;
 }
@@ -446,7 +424,7 @@ void ScriptRunner::event(std::string what) {
   obs_.events.push_back({SteadyClock::now() - rec_.accepted_at, std::move(what)});
 }
 
-void ScriptRunner::set_doing(int step) {
+void ScriptRunner::set_doing(std::size_t step) {
   step_ = step;
   const TimePoint now = SteadyClock::now();
   std::lock_guard lock(records_mu_);

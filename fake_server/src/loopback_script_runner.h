@@ -1,9 +1,9 @@
 // Runs one accepted connection's script on its socket, for the loopback
 // server's worker pool (loopback_server.cc). Private to the fake server.
 //
-// The pool hands the runner an accepted socket, the connection's record and
-// the worker's leadership; the runner carries out every step and returns
-// what it saw. It owns nothing that outlives run(). This header includes no
+// The pool hands the runner an accepted socket, the connection's record
+// (with its script's plan, script_plan.h) and the worker's leadership; the
+// runner carries out every step of the plan and returns what it saw. It owns nothing that outlives run(). This header includes no
 // socket header (see loopback_socket.h for which files do).
 #pragma once
 
@@ -15,17 +15,15 @@
 #include "sockcheck/io.h"
 #include "sockcheck/observation.h"
 #include "sockcheck/scenario.h"
+#include "sockcheck/script_plan.h"
 
 namespace sockcheck::loopback {
 
-// Step indexes with a meaning of their own in ConnectionRecord::step.
-constexpr int kStarting = -1;
-constexpr int kImplicitClose = -2;
-
-// What a connection is doing, as messages name it: "step 2 (write) at line
-// 7", "implicit close"; `before_steps` names the time before step 1.
-std::string step_label(const ConnectionScript* script, int step,
-                       const char* before_steps);
+// What a connection is doing, as messages name it: the label of plan
+// step `step` ("step 2 (write) at line 7", "implicit close"), or
+// `otherwise` when there is none (a refused connection).
+std::string step_label(const ScriptPlan& plan, std::size_t step,
+                       const char* otherwise);
 
 // The leader role as one worker sees it; see the theory of operation in
 // loopback_server.cc.
@@ -42,10 +40,10 @@ struct Leadership {
 struct ConnectionRecord {
   int number = 0;
   TimePoint accepted_at{};
-  const ConnectionScript* script = nullptr;  // in Impl::scenario
+  const ScriptPlan* plan = nullptr;  // in Impl::plans
   std::list<ConnectionRecord*>::iterator position;  // in Impl::running
   // Guarded by Impl::mu: what the script is doing, for wait messages.
-  int step = kStarting;
+  std::size_t step = 0;  // index into plan->steps
   TimePoint doing_since{};
 };
 
@@ -67,7 +65,7 @@ class ScriptRunner {
   enum class Wait { ready, elapsed, deadline, stopped, no_thread };
 
   void run_script();
-  bool run_step(const Step& step);
+  bool run_step(const PlanStep& step);
   // Waits until `fd` reports `events` (0: only errors and hang-ups; fd -1:
   // nothing, a plain pause), `until` passes, the connection's deadline
   // passes, or stop() is called. While this worker leads, the wait also
@@ -80,9 +78,9 @@ class ScriptRunner {
   bool pause(Duration d, const std::string& progress);
   // The failure for a wait that did not become ready.
   bool wait_failed(Wait w, const std::string& progress);
-  bool do_read(const Step& step, bool until_fin);
+  bool do_read(const PlanStep& step, bool until_fin);
   bool do_recv_buffer(const Step& step);
-  bool do_write(const Step& step);
+  bool do_write(const PlanStep& step);
   bool do_sleep(Duration d);
   bool do_half_close();
   bool do_close();
@@ -91,19 +89,20 @@ class ScriptRunner {
   void note_reset(const std::error_code& ec);
   bool fail(const std::string& why);
   void event(std::string what);
-  void set_doing(int step);
+  void set_doing(std::size_t step);
 
   const Scenario& scenario_;
   const std::string& request_;
   std::mutex& records_mu_;
   ConnectionRecord& rec_;
   int fd_;
-  const ConnectionScript* script_;
+  const ScriptPlan& plan_;
   int wake_fd_;
   Leadership& lead_;
   TimePoint deadline_;
   TimePoint grace_end_{};  // set by the first wait while leading
-  int step_ = kStarting;   // as in ConnectionRecord::step
+  std::size_t step_ = 0;   // as in ConnectionRecord::step
+  std::uint64_t step_bytes_ = 0;  // read or written by the current step
   bool fin_follows_ = false;  // the step after this one sends a FIN
   bool held_ = false;         // a write left data for the FIN (MSG_MORE)
   std::size_t omitted_events_ = 0;

@@ -109,25 +109,6 @@ std::string millis(Duration d) {
          "ms";
 }
 
-// The smallest `recv-buffer` of any script, for the listening socket.
-std::optional<std::uint64_t> smallest_recv_buffer(const Scenario& s) {
-  std::optional<std::uint64_t> smallest;
-  for (const auto& script : s.scripts) {
-    for (const auto& step : script.steps) {
-      if (step.kind == Step::Kind::recv_buffer &&
-          (!smallest || step.count < *smallest)) {
-        smallest = step.count;
-      }
-    }
-  }
-  return smallest;
-}
-
-bool first_step_is(const ConnectionScript* script, Step::Kind kind) {
-  return script != nullptr && !script->steps.empty() &&
-         script->steps.front().kind == kind;
-}
-
 // The worker pool; see the theory of operation.
 // Idle workers kept for the next concurrent connections; more retire.
 constexpr std::size_t kMaxIdleWorkers = 4;
@@ -140,6 +121,18 @@ constexpr Duration kWaiterSpin = std::chrono::microseconds(50);
 struct LoopbackServer::Impl {
   Scenario scenario;
   std::string request;  // scenario.request_bytes(), computed once
+  // The plan of each script (in scenario.scripts order) and of connections
+  // no script covers, made once at start(): connections of one script
+  // share its plan.
+  std::vector<ScriptPlan> plans;
+  ScriptPlan uncovered;
+
+  const ScriptPlan& plan_for(int number) const {
+    for (std::size_t i = 0; i < scenario.scripts.size(); ++i) {
+      if (scenario.scripts[i].covers(number)) return plans[i];
+    }
+    return uncovered;
+  }
   LoopbackServerOptions options;
   Endpoint bound;
   bool refuse_mode = false;
@@ -267,12 +260,11 @@ int LoopbackServer::Impl::accept_next(ConnectionRecord& rec) {
     if (p[0].revents == 0) continue;
 
     const int number = static_cast<int>(count + 1);
-    const ConnectionScript* script = scenario.script_for(number);
-    if (first_step_is(script, Step::Kind::accept) &&
-        script->steps.front().delay > Duration::zero()) {
+    const ScriptPlan& plan = plan_for(number);
+    if (plan.accept_delay > Duration::zero()) {
       // `accept after D`: the connection waits in the listen queue (the
       // client's connect has already completed) while we hold off accept().
-      if (!pause(script->steps.front().delay)) return -1;
+      if (!pause(plan.accept_delay)) return -1;
     }
     const int fd = ::accept4(listen_fd, nullptr, nullptr,
                              SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -288,7 +280,7 @@ int LoopbackServer::Impl::accept_next(ConnectionRecord& rec) {
     }
     ++count;
     rec.number = number;
-    rec.script = script;
+    rec.plan = &plan;
     rec.accepted_at = SteadyClock::now();
     rec.doing_since = rec.accepted_at;
     const bool last =
@@ -360,10 +352,8 @@ void LoopbackServer::Impl::run_refused() {
        "refused: port bound but never listening, so the kernel refuses "
        "every connect (ECONNREFUSED)"});
   const bool later_scripts = std::any_of(
-      scenario.scripts.begin(), scenario.scripts.end(),
-      [](const ConnectionScript& c) {
-        return (c.last == 0 || c.last > 1) &&
-               !first_step_is(&c, Step::Kind::refuse);
+      plans.begin(), plans.end(), [](const ScriptPlan& p) {
+        return (p.script->last == 0 || p.script->last > 1) && !p.refused();
       });
   if (later_scripts) {
     obs.events.push_back(
@@ -428,7 +418,7 @@ LoopbackStart LoopbackServer::start(const Scenario& scenario,
       ::setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
     return fail("setsockopt(IPV6_V6ONLY)");
   }
-  if (const auto rcvbuf = smallest_recv_buffer(scenario)) {
+  if (const auto rcvbuf = smallest_initial_window(scenario)) {
     // Before listen(): accepted sockets inherit it and the window scale is
     // fixed at the handshake, so a later setsockopt alone would be too late.
     const int size = clamp_to_int(*rcvbuf);
@@ -441,7 +431,8 @@ LoopbackStart LoopbackServer::start(const Scenario& scenario,
              addr->length) != 0) {
     return fail("bind " + where);
   }
-  const bool refuse = first_step_is(scenario.script_for(1), Step::Kind::refuse);
+  const bool refuse =
+      plan_connection(scenario, 1).refusal == ScriptPlan::Refusal::refuse;
   if (!refuse && ::listen(lfd, SOMAXCONN) != 0) return fail("listen " + where);
   const auto bound = bound_endpoint(lfd);
   if (!bound) return fail("getsockname");
@@ -451,6 +442,11 @@ LoopbackStart LoopbackServer::start(const Scenario& scenario,
   }
   s.scenario = scenario;
   s.request = scenario.request_bytes();
+  // After the copy: the plans point into s.scenario's steps.
+  for (const ConnectionScript& script : s.scenario.scripts) {
+    s.plans.push_back(plan_connection(s.scenario, script.first));
+  }
+  s.uncovered.refusal = ScriptPlan::Refusal::no_script;
   s.options = options;
   s.bound = *bound;
   s.refuse_mode = refuse;
@@ -537,7 +533,7 @@ LoopbackWait LoopbackServer::wait_for_connections(std::size_t n,
       std::to_string(s.accepted) + " accepted)";
   for (const ConnectionRecord* r : s.running) {
     msg += "; connection " + std::to_string(r->number) + " is in " +
-           step_label(r->script, r->step, "starting") + " since +" +
+           step_label(*r->plan, r->step, "starting") + " since +" +
            millis(r->doing_since - r->accepted_at);
   }
   return {false, msg};

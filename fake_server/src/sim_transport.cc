@@ -550,8 +550,16 @@ struct SimTransport::Ops {
           l.started = true;
           event(t, l, "hang: holding the connection open without FIN");
         }
-        if (l.client.closed || l.server.rst_in) {
-          return end_hang(t, l, "hang ended: the client closed");
+        // Only what the server's socket can tell ends a hang, as over
+        // loopback: an RST, or FIN both ways (a full hang-up). A client
+        // that closes after its FIN with nothing unread sends nothing, so
+        // the hang lasts until the deadline.
+        if (l.server.rst_in) {
+          note_client_reset(t, l, errc(std::errc::connection_reset));
+          return end_hang(t, l, "hang ended: client reset the connection");
+        }
+        if (l.server.shut_wr && l.server.fin_in) {
+          return end_hang(t, l, "hang ended: the connection was closed on both sides");
         }
         return StepResult::block_peer;
     }
