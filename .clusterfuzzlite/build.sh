@@ -8,9 +8,10 @@
 # Honours $CC $CXX $CFLAGS $CXXFLAGS $LIB_FUZZING_ENGINE $OUT $SRC (and $WORK
 # for the build folder). The sources are expected in $SRC/sockcheck (the
 # Dockerfile copies them there). The build is plain CMake in developer mode
-# with SOCKCHECK_FUZZ=OFF, so nothing but the environment's flags is added;
-# fuzzing_engine.cmake swaps each target's replay driver for
-# $LIB_FUZZING_ENGINE. The targets are whatever fuzz/list_targets.sh finds
+# with SOCKCHECK_FUZZ=ON and SOCKCHECK_FUZZING_ENGINE=$LIB_FUZZING_ENGINE:
+# those only choose what the fuzz targets link, so nothing but the
+# environment's flags is added to the compiles, and the engine is the one
+# OSS-Fuzz asked for. The targets are whatever fuzz/list_targets.sh finds
 # (every sockcheck_fuzz_target with a corpus), so none is named here.
 # fuzz/check_oss_fuzz_build.sh runs this script locally.
 src="$SRC/sockcheck"
@@ -20,9 +21,8 @@ cmake -S "$src" -B "$build" -G Ninja --no-warn-unused-cli \
   -DCMAKE_BUILD_TYPE= \
   -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
   -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS" \
-  -DSOCKCHECK_DEVELOPER_MODE=ON -DSOCKCHECK_FUZZ=OFF -DSOCKCHECK_BENCHMARKS=OFF \
-  -DSOCKCHECK_FUZZING_ENGINE="$LIB_FUZZING_ENGINE" \
-  -DCMAKE_PROJECT_INCLUDE="$src/.clusterfuzzlite/fuzzing_engine.cmake"
+  -DSOCKCHECK_DEVELOPER_MODE=ON -DSOCKCHECK_FUZZ=ON -DSOCKCHECK_BENCHMARKS=OFF \
+  -DSOCKCHECK_FUZZING_ENGINE="$LIB_FUZZING_ENGINE"
 
 names=() targets=() corpora=()
 while IFS=$'\t' read -r name bin corpus; do

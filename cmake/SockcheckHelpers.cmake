@@ -1,5 +1,12 @@
 # Helpers shared by every folder of the project.
 #
+# sockcheck_cxx_standard(target) gives a target the project's language: C++20
+# (a PUBLIC compile feature, so everything that links the target, here or
+# through the installed package, compiles as C++20 too) without GNU
+# extensions. Every library and executable calls it (sockcheck_library()
+# does); there is no global CMAKE_CXX_STANDARD, so a project that adds this
+# one with add_subdirectory() keeps its own default.
+#
 # sockcheck_library(NAME ALIAS SOURCES...) declares a library target
 # `sockcheck_<name>` with the public alias `sockcheck::<name>`, the project's
 # warning set, and its own include directory (<folder>/include). Consumers
@@ -16,6 +23,11 @@ function(sockcheck_warnings target)
   endif()
 endfunction()
 
+function(sockcheck_cxx_standard target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)
+endfunction()
+
 function(sockcheck_library name)
   cmake_parse_arguments(ARG "NO_INSTALL" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   set(target sockcheck_${name})
@@ -26,7 +38,7 @@ function(sockcheck_library name)
   target_include_directories(${target} PUBLIC
     $<BUILD_INTERFACE:${CMAKE_CURRENT_SOURCE_DIR}/include>
     $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
-  target_compile_features(${target} PUBLIC cxx_std_20)
+  sockcheck_cxx_standard(${target})
   if(ARG_DEPS)
     target_link_libraries(${target} PUBLIC ${ARG_DEPS})
   endif()
