@@ -550,14 +550,19 @@ TEST(SimTransport, AHangEndsOnlyOnWhatTheServerCanObserve) {
     EXPECT_EQ(obs[0].duration, 2s);
   }
   {
-    const Scenario sc = scenario_with(
-        {read_until_fin(), step(Step::Kind::half_close), step(Step::Kind::hang)});
+    // After FIN both ways the socket is released as `close` releases it:
+    // no RST that could discard the reply (Windows semantics here).
+    Scenario sc = scenario_with({read_until_fin(), write("reply"),
+                                 step(Step::Kind::half_close), step(Step::Kind::hang)});
+    sc.reset_mode = ResetMode::windows_like;
     SimTransport sim(sc);
     auto c = open(sim);
     ASSERT_TRUE(c->shutdown_write().ok());
+    EXPECT_EQ(recv_text(*c), "reply");
     EXPECT_EQ(recv_text(*c), "<EOF>");
     const auto& obs = sim.run_servers_to_end();
     EXPECT_TRUE(has_event(obs[0], "hang ended: the connection was closed on both sides"));
+    EXPECT_FALSE(has_event(obs[0], "released the connection with RST"));
     EXPECT_EQ(obs[0].duration, 0s);
     c->close();
   }

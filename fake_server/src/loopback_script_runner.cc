@@ -387,7 +387,11 @@ bool ScriptRunner::do_hang() {
       note_reset(ec);
       event("hang ended: client reset the connection");
     } else {
+      // FIN has gone both ways (the script half-closed): nobody is left
+      // waiting for anything, so the socket is released as `close`
+      // releases it, not with an RST that could overtake the reply.
       event("hang ended: the connection was closed on both sides");
+      return do_close();
     }
   } else {
     event("hang ended at the deadline");

@@ -323,7 +323,7 @@ bool Parser::parse_connection(const Token& k) {
   script.last = static_cast<int>(last);
   script.where = {line_no(), k.column};
   s_.scripts.push_back(std::move(script));
-  script_ = ScriptState{};
+  script_ = Placement{};
   return true;
 }
 

@@ -16,6 +16,7 @@
 #include "scenario_values.h"
 #include "sockcheck/scenario.h"
 #include "sockcheck/scenario_parser.h"
+#include "sockcheck/script_plan.h"
 
 namespace sockcheck::scenario_parsing {
 
@@ -65,15 +66,10 @@ class Parser : ValueParser {
     std::uint64_t last = 0;
     int line = 0;
   };
-  struct ScriptState {
-    bool half_closed = false;
-    std::optional<Step::Kind> ended_by;  // close, reset, hang or refuse
-    std::string_view ended_by_word;
-  };
 
   Scenario s_;
   Mode mode_ = Mode::none;
-  ScriptState script_;
+  Placement script_;  // where the current script is, for placement
   std::map<std::uint64_t, Range> ranges_;
   int scenario_line_ = 0;
   int description_line_ = 0;

@@ -1,9 +1,9 @@
 // The steps of a connection's script: where each may stand (check
 // placement), its arguments and its options. See scenario_statements.h.
 //
-// Placement is checked at the step's keyword, before its arguments, with a
-// few flags per script (half-closed, ended by which step), so a step out of
-// place is reported at its keyword whatever follows it.
+// Placement is checked at the step's keyword, before its arguments, by the
+// plan's Placement rules (script_plan.h), so a step out of place is
+// reported at its keyword whatever follows it.
 #include "scenario_statements.h"
 
 #include <string>
@@ -18,51 +18,9 @@ bool Parser::check_placement(const Token& k, Step::Kind kind) {
     script.where = {line_no(), k.column};
     s_.scripts.push_back(std::move(script));
   }
-  const auto& steps = s_.scripts.back().steps;
-  const std::string kw(k.raw);
-  if (script_.ended_by == Step::Kind::refuse) {
-    return fail(k.column, "'" + kw +
-                              "' after 'refuse' (refuse must be the only step "
-                              "of its script)");
-  }
-  if (script_.ended_by) {
-    return fail(k.column, "'" + kw + "' after '" +
-                              std::string(script_.ended_by_word) +
-                              "' (close, reset and hang end a script)");
-  }
-  switch (kind) {
-    case Step::Kind::accept:
-      if (!steps.empty()) {
-        return fail(k.column, "'accept' must be the first step of its script");
-      }
-      break;
-    case Step::Kind::refuse:
-      if (!steps.empty()) {
-        return fail(k.column, "'refuse' must be the only step of its script");
-      }
-      break;
-    case Step::Kind::recv_buffer:
-      if (!(steps.empty() ||
-            (steps.size() == 1 && steps[0].kind == Step::Kind::accept))) {
-        return fail(k.column,
-                    "'recv-buffer' must be the first step of its script, or "
-                    "follow 'accept'");
-      }
-      break;
-    case Step::Kind::write:
-      if (script_.half_closed) {
-        return fail(k.column,
-                    "'write' after 'half-close' (the server has already sent "
-                    "its FIN)");
-      }
-      break;
-    case Step::Kind::half_close:
-      if (script_.half_closed) {
-        return fail(k.column, "second 'half-close' in one script");
-      }
-      break;
-    default: break;
-  }
+  // The rules themselves are the plan's (script_plan.h), shared with the
+  // fault-schedule decoder and every executor.
+  if (auto error = script_.error(kind, k.raw)) return fail(k.column, *error);
   return true;
 }
 
@@ -106,17 +64,7 @@ bool Parser::parse_step(const Token& k, Step::Kind kind) {
     default: ok = expect_end(); break;
   }
   if (!ok) return false;
-  switch (kind) {
-    case Step::Kind::half_close: script_.half_closed = true; break;
-    case Step::Kind::refuse:
-    case Step::Kind::close:
-    case Step::Kind::reset:
-    case Step::Kind::hang:
-      script_.ended_by = kind;
-      script_.ended_by_word = k.raw;
-      break;
-    default: break;
-  }
+  script_.place(kind, k.raw);
   s_.scripts.back().steps.push_back(std::move(step));
   return true;
 }

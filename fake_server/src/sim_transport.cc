@@ -559,7 +559,10 @@ struct SimTransport::Ops {
           return end_hang(t, l, "hang ended: client reset the connection");
         }
         if (l.server.shut_wr && l.server.fin_in) {
-          return end_hang(t, l, "hang ended: the connection was closed on both sides");
+          // Nobody waits for anything: released as `close` releases it.
+          event(t, l, "hang ended: the connection was closed on both sides");
+          server_close(t, l);
+          return StepResult::next;
         }
         return StepResult::block_peer;
     }

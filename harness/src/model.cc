@@ -69,7 +69,15 @@ void allow_by_ending(const Timeline& tl, const std::string& request, Model& m) {
       }
       return;
     case Terminal::hang:
-      if (tl.fin_at) {
+      if (tl.fin_at && tl.consumed < request.size()) {
+        // Once the client's FIN arrives the hang is over and the socket is
+        // closed, with request bytes unread: the kernel sends RST.
+        note("the server hangs after its FIN with " +
+             std::to_string(request.size() - tl.consumed) +
+             " unread request bytes: the client can finish, or see the RST "
+             "that closing with them unread sends");
+        m.allowed = {Outcome::closed, Outcome::reset};
+      } else if (tl.fin_at) {
         note("the server hangs after its FIN: the client can finish");
         m.allowed = {Outcome::closed};
       } else {
