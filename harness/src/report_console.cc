@@ -3,6 +3,8 @@
 // or with --verbose everything the record holds). Everything that came from
 // outside goes through console_text() so that a client's bytes cannot drive
 // the terminal.
+#include "sockcheck/report_console.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -10,7 +12,6 @@
 #include <string_view>
 
 #include "report_text.h"
-#include "sockcheck/report.h"
 
 namespace sockcheck {
 

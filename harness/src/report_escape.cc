@@ -4,13 +4,14 @@
 // JSON (any code point, escaped or not, but a byte that is not UTF-8 must be
 // spelled as a code point: \u00XX). They share one UTF-8 decoder so they
 // agree on what is valid, which is why they share a file.
+#include "sockcheck/report_escape.h"
+
 #include <cstddef>
 #include <cstdio>
 #include <string>
 #include <string_view>
 
 #include "report_text.h"
-#include "sockcheck/report.h"
 
 namespace sockcheck {
 

@@ -2,6 +2,8 @@
 // record in full (the format is described in docs/cli.md). Strings go
 // through json_quote() (report_escape.cc), so every byte a client wrote can
 // be recovered from the file.
+#include "sockcheck/report_files.h"
+
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -10,7 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "sockcheck/report.h"
+#include "sockcheck/report_escape.h"
+#include "sockcheck/report_summary.h"
 
 namespace sockcheck {
 

@@ -2,6 +2,8 @@
 // one <testcase> per scenario, repeated runs folded into their case. Text
 // from outside goes through xml_escape() (report_escape.cc), so the document
 // is well-formed whatever the client wrote.
+#include "sockcheck/report_files.h"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -13,7 +15,7 @@
 #include <vector>
 
 #include "report_text.h"
-#include "sockcheck/report.h"
+#include "sockcheck/report_escape.h"
 #include "sockcheck/units.h"
 
 namespace sockcheck {

@@ -2,14 +2,15 @@
 // did, what the model allowed, what the server saw on one connection. The
 // console, the JUnit file and make_record() (each connection's summary) print
 // these same lines, so they live apart from every one of those formats.
+#include "report_text.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "report_text.h"
-#include "sockcheck/report.h"
+#include "sockcheck/report_records.h"
 #include "sockcheck/units.h"
 
 namespace sockcheck::report_text {

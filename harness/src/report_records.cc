@@ -1,7 +1,9 @@
-// The records a report keeps of each run (see RunRecord in report.h):
+// The records a report keeps of each run (see report_records.h):
 // make_record() condenses a ScenarioRun into one, cutting byte strings to a
 // prefix and the server's events to a count, so that every renderer reads
 // the same small record and a long run can be dropped once it is recorded.
+#include "sockcheck/report_records.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <string>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "report_text.h"
-#include "sockcheck/report.h"
 
 namespace sockcheck {
 

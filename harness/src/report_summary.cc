@@ -1,6 +1,8 @@
 // The summary of a set of runs: summarize() counts verdicts per scenario and
 // transport, summary_table() lays them out as the table the console prints
 // at the end (and JSON's "summary" and "table" reuse the counts).
+#include "sockcheck/report_summary.h"
+
 #include <algorithm>
 #include <map>
 #include <string>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "report_text.h"
-#include "sockcheck/report.h"
 
 namespace sockcheck {
 

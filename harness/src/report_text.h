@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "sockcheck/report.h"
+#include "sockcheck/report_records.h"
 
 namespace sockcheck::report_text {
 
