@@ -3,7 +3,9 @@
 // control characters at all, not even as references; only valid UTF-8), and
 // JSON (any code point, escaped or not, but a byte that is not UTF-8 must be
 // spelled as a code point: \u00XX). They share one UTF-8 decoder so they
-// agree on what is valid, which is why they share a file.
+// agree on what is valid, which is why they share a file; the console and
+// XML write a byte they cannot carry as \xHH through escape.h, like every
+// other place sockcheck shows bytes.
 #include "sockcheck/report_escape.h"
 
 #include <cstddef>
@@ -12,6 +14,7 @@
 #include <string_view>
 
 #include "report_text.h"
+#include "sockcheck/escape.h"
 
 namespace sockcheck {
 
@@ -55,9 +58,17 @@ std::size_t utf8_at(std::string_view s, std::size_t i, char32_t& code_point) {
   return n;
 }
 
-std::string hex_byte(unsigned char b, const char* format) {
+// Bytes that the console or XML cannot show, as \xHH text: only
+// non-printable bytes reach this (never \ or "), so the shared escaper
+// writes nothing but \xHH for them.
+std::string hex_text(std::string_view bytes) {
+  return escape_bytes(bytes, std::string_view::npos, kOnlyHexEscapes);
+}
+
+// JSON's spelling of one byte as a code point.
+std::string json_u00(unsigned char b) {
   char buf[8];
-  std::snprintf(buf, sizeof buf, format, static_cast<unsigned>(b));
+  std::snprintf(buf, sizeof buf, "\\u00%02x", static_cast<unsigned>(b));
   return buf;
 }
 
@@ -71,7 +82,7 @@ std::string console_text(std::string_view s, std::string_view indent) {
     char32_t c = 0;
     const std::size_t n = utf8_at(s, i, c);
     if (n == 0) {
-      out += hex_byte(static_cast<unsigned char>(s[i]), "\\x%02x");
+      out += hex_text(s.substr(i, 1));
       ++i;
       continue;
     }
@@ -81,9 +92,7 @@ std::string console_text(std::string_view s, std::string_view indent) {
     } else if (c == '\t' || (c >= 0x20 && c != 0x7F && (c < 0x80 || c > 0x9F))) {
       out.append(s.substr(i, n));
     } else {
-      for (std::size_t k = 0; k < n; ++k) {
-        out += hex_byte(static_cast<unsigned char>(s[i + k]), "\\x%02x");
-      }
+      out += hex_text(s.substr(i, n));
     }
     i += n;
   }
@@ -98,7 +107,7 @@ std::string json_quote(std::string_view bytes) {
     char32_t c = 0;
     const std::size_t n = utf8_at(bytes, i, c);
     if (n == 0) {
-      out += hex_byte(static_cast<unsigned char>(bytes[i]), "\\u00%02x");
+      out += json_u00(static_cast<unsigned char>(bytes[i]));
       ++i;
       continue;
     }
@@ -112,7 +121,7 @@ std::string json_quote(std::string_view bytes) {
       case '\f': out += "\\f"; break;
       default:
         if (c < 0x20 || c == 0x7F) {
-          out += hex_byte(static_cast<unsigned char>(c), "\\u00%02x");
+          out += json_u00(static_cast<unsigned char>(c));
         } else if (c == 0x2028 || c == 0x2029) {
           out += c == 0x2028 ? "\\u2028" : "\\u2029";
         } else {
@@ -136,9 +145,7 @@ std::string xml_escape(std::string_view bytes, bool attribute) {
                                      (c >= 0x20 && c != 0x7F && c != 0xFFFE && c != 0xFFFF));
     if (!xml_char) {
       const std::size_t count = n == 0 ? 1 : n;
-      for (std::size_t k = 0; k < count; ++k) {
-        out += hex_byte(static_cast<unsigned char>(bytes[i + k]), "\\x%02x");
-      }
+      out += hex_text(bytes.substr(i, count));
       i += count;
       continue;
     }

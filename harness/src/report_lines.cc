@@ -8,8 +8,10 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "sockcheck/escape.h"
 #include "sockcheck/report_records.h"
 #include "sockcheck/units.h"
 
@@ -25,6 +27,13 @@ std::string outcomes_text(const std::vector<Outcome>& outcomes) {
     s += to_string(o);
   }
   return s;
+}
+
+// A response prefix in a line: 40 bytes at most, cut in the middle, spelled
+// as the oracle's evidence spells bytes (quote_bytes: NUL as \x00), so that a
+// client line and the evidence printed above it show the same bytes alike.
+std::string shown_prefix(std::string_view prefix) {
+  return escaped_literal(prefix, 40, {.nul = false});
 }
 
 std::string byte_count(std::uint64_t n) {
@@ -74,7 +83,7 @@ std::string server_summary(const ServerRecord& o) {
 
 std::string client_line(const ClientRecord& c, TransportKind t) {
   std::string line = client_outcome(c) + ", " + byte_count(c.response_size) + " delivered";
-  if (c.response_size > 0) line += " " + quote_bytes(c.response_prefix, 40);
+  if (c.response_size > 0) line += " " + shown_prefix(c.response_prefix);
   line += ", in " + short_duration(c.elapsed);
   if (t == TransportKind::sim) line += " (virtual)";
   if (c.close_calls >= 0) {
@@ -90,7 +99,7 @@ std::string model_line(const ModelRecord& m) {
   std::string line = "allowed " + outcomes_text(m.allowed);
   if (std::find(m.allowed.begin(), m.allowed.end(), Outcome::closed) != m.allowed.end()) {
     line += "; on success exactly " + byte_count(m.response_size);
-    if (m.response_size > 0) line += " " + quote_bytes(m.response_prefix, 40);
+    if (m.response_size > 0) line += " " + shown_prefix(m.response_prefix);
   }
   line += "; within " + short_duration(m.max_duration);
   return line;
