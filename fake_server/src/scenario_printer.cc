@@ -4,51 +4,26 @@
 // scenario the parser produces: it writes one construct per line in a fixed
 // order (scenario-wide lines, injections, one block per connection script
 // under an explicit `connection` header with steps indented two spaces,
-// expectations last), every string with escapes for anything that is not
-// printable ASCII, and sizes and durations through format_size() and
-// format_duration(), which are exact. It writes only what the model holds:
-// the implicit accept and close of a script are not added, and options at
-// their defaults (chunk 0, gap 0, accept after 0s) are left out, because
-// the parser reads their absence as exactly those defaults.
+// expectations last), every string through escaped_literal() (escape.h),
+// whose escapes are exactly the ones the parser reads, and sizes and
+// durations through format_size() and format_duration(), which are exact.
+// It writes only what the model holds: the implicit accept and close of a
+// script are not added, and options at their defaults (chunk 0, gap 0,
+// accept after 0s) are left out, because the parser reads their absence as
+// exactly those defaults.
 #include <string>
 
+#include "sockcheck/escape.h"
 #include "sockcheck/scenario_parser.h"
 #include "sockcheck/units.h"
 
 namespace sockcheck {
 namespace {
 
-std::string escaped(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (const char c : bytes) {
-    switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\0': out += "\\0"; break;
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      default: {
-        const auto u = static_cast<unsigned char>(c);
-        if (u >= 0x20 && u < 0x7f) {
-          out += c;
-        } else {
-          out += "\\x";
-          out += kHex[u >> 4];
-          out += kHex[u & 0xf];
-        }
-      }
-    }
-  }
-  out += '"';
-  return out;
-}
-
 std::string data_text(const DataSpec& d) {
   static constexpr char kHex[] = "0123456789abcdef";
   switch (d.kind) {
-    case DataSpec::Kind::literal: return escaped(d.text);
+    case DataSpec::Kind::literal: return escaped_literal(d.text);
     case DataSpec::Kind::hex: {
       std::string out = "hex ";
       for (const char c : d.text) {
@@ -59,7 +34,7 @@ std::string data_text(const DataSpec& d) {
       return out;
     }
     case DataSpec::Kind::repeat:
-      return "repeat " + escaped(d.text) + " " + format_size(d.size);
+      return "repeat " + escaped_literal(d.text) + " " + format_size(d.size);
     case DataSpec::Kind::random:
       return "random " + format_size(d.size) + " seed " + std::to_string(d.seed);
     case DataSpec::Kind::request: return "request";
@@ -129,7 +104,7 @@ std::string print_scenario(const Scenario& s) {
     out += '\n';
   };
   line("scenario " + s.name);
-  if (!s.description.empty()) line("description " + escaped(s.description));
+  if (!s.description.empty()) line("description " + escaped_literal(s.description));
   line("request " + data_text(s.request));
   line("timeout " + format_duration(s.client_timeout));
   if (s.seed != 0) line("seed " + std::to_string(s.seed));

@@ -11,10 +11,10 @@
 // coverage instrumentation (-fno-sanitize-coverage=..., clang only); the
 // sanitizers stay on.
 #include <algorithm>
-#include <cstdio>
 #include <string>
 #include <string_view>
 
+#include "sockcheck/escape.h"
 #include "sockcheck/fuzzed_transport.h"
 #include "sockcheck/receive_path.h"
 
@@ -22,27 +22,12 @@ namespace sockcheck {
 
 namespace {
 
-// Bytes as a C-like string literal, cut after `limit` bytes.
+// Bytes as a C-like string literal (escape.h), cut after `limit` bytes,
+// with tab and NUL as \x09 and \x00 as these descriptions have always
+// written them.
 std::string escape(std::string_view bytes, std::size_t limit) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned>(c));
-      out += hex;
-    }
-  }
-  out += '"';
+  std::string out = escaped_literal(bytes.substr(0, limit), std::string_view::npos,
+                                    {.tab = false, .nul = false});
   if (bytes.size() > limit) {
     out += " ... (" + std::to_string(bytes.size()) + " bytes)";
   }

@@ -1,41 +1,17 @@
 // Evidence texts: bytes quoted for a reader, and where two byte strings
 // first differ. Used by the judge's rules and by the reports.
-#include <cstdio>
 #include <string>
 #include <string_view>
 
+#include "sockcheck/escape.h"
 #include "sockcheck/oracle.h"
 
 namespace sockcheck {
 
 std::string quote_bytes(std::string_view bytes, std::size_t max) {
-  std::string out;
-  auto put = [&](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      default:
-        if (u >= 0x20 && u < 0x7f) {
-          out += c;
-        } else {
-          char buf[5];
-          std::snprintf(buf, sizeof buf, "\\x%02x", u);
-          out += buf;
-        }
-    }
-  };
-  if (bytes.size() <= max) {
-    for (char c : bytes) put(c);
-  } else {
-    for (char c : bytes.substr(0, max / 2)) put(c);
-    out += "...";
-    for (char c : bytes.substr(bytes.size() - max / 2)) put(c);
-  }
-  return "\"" + out + "\"";
+  // Evidence spells NUL \x00, so that "\0" followed by a digit cannot be
+  // misread.
+  return escaped_literal(bytes, max, {.nul = false});
 }
 
 std::string describe_difference(std::string_view expected,
