@@ -47,12 +47,12 @@ TEST(ScriptPlan, AnEmptyScriptIsAnImplicitAcceptAndClose) {
 }
 
 TEST(ScriptPlan, WrittenStepsKeepTheirNumbersAndLines) {
-  const Scenario s = parsed(
-      "scenario x\n"
-      "read until-fin\n"
-      "write \"hi\" chunk 1 gap 1s\n"
-      "half-close\n"
-      "hang\n");
+  const Scenario s = parsed(R"(scenario x
+read until-fin
+write "hi" chunk 1 gap 1s
+half-close
+hang
+)");
   const ScriptPlan p = plan_connection(s, 1);
   EXPECT_THAT(kinds(p), ElementsAre(K::accept, K::read_until_fin, K::write,
                                     K::half_close, K::hang));
