@@ -141,8 +141,8 @@ class SimTransport final : public Transport {
 
  private:
   friend class SimConnection;
-  struct Link;  // one simulated connection; defined in sim_transport.cc
-  struct Ops;   // the simulation's logic; defined in sim_transport.cc
+  struct Link;  // one simulated connection; defined in src/sim_link.h
+  struct Ops;   // the simulation's logic; declared in src/sim_link.h
 
   const Scenario& scenario_;
   SimOptions options_;
