@@ -226,6 +226,23 @@ TEST(OracleModel, ASlowlyDrainedWindowDelaysTheClientsHalfClose) {
             (std::vector<Outcome>{Outcome::closed, Outcome::timed_out}));
 }
 
+// A hang after the server's FIN ends when the client's FIN completes the
+// hang-up, and the socket is then closed: with request bytes unread that
+// close is an RST, so reset is allowed beside closed; with the request read
+// only closed is; and a client stuck behind a small window never sends its
+// FIN, so only its timeout ends the exchange.
+TEST(OracleModel, AHangAfterFinEndsAsACloseWould) {
+  EXPECT_EQ(allowed("scenario t\nrequest \"ping\"\ntimeout 2s\n"
+                    "write \"hi\"\nhalf-close\nhang\n"),
+            (std::vector<Outcome>{Outcome::closed, Outcome::reset}));
+  EXPECT_EQ(allowed("scenario t\nrequest \"ping\"\ntimeout 2s\n"
+                    "read until-fin\nwrite \"hi\"\nhalf-close\nhang\n"),
+            std::vector<Outcome>{Outcome::closed});
+  EXPECT_EQ(allowed("scenario t\nrequest repeat \"x\" 50\ntimeout 2s\n"
+                    "recv-buffer 10\nhalf-close\nhang\n"),
+            std::vector<Outcome>{Outcome::timed_out});
+}
+
 TEST(OracleModel, ALeadingRecvBufferHoldsFromTheFirstByte) {
   // `accept` then `recv-buffer 10`: the window is 10 bytes before the
   // client's first send, so with the rest of the request read only after

@@ -69,9 +69,11 @@ void allow_by_ending(const Timeline& tl, const std::string& request, Model& m) {
       }
       return;
     case Terminal::hang:
-      if (tl.fin_at && tl.consumed < request.size()) {
+      if (tl.fin_at && tl.consumed < request.size() &&
+          (tl.window == 0 || request.size() - tl.consumed <= tl.window)) {
         // Once the client's FIN arrives the hang is over and the socket is
-        // closed, with request bytes unread: the kernel sends RST.
+        // closed, with request bytes unread: the kernel sends RST. (A
+        // client stuck behind a small window never gets its FIN out.)
         note("the server hangs after its FIN with " +
              std::to_string(request.size() - tl.consumed) +
              " unread request bytes: the client can finish, or see the RST "
