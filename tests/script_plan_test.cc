@@ -31,7 +31,7 @@ std::vector<K> kinds(const ScriptPlan& p) {
 
 std::vector<std::string> labels(const ScriptPlan& p) {
   std::vector<std::string> out;
-  for (const PlanStep& s : p.steps) out.push_back(s.label);
+  for (const PlanStep& s : p.steps) out.push_back(s.label());
   return out;
 }
 

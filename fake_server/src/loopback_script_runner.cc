@@ -48,7 +48,7 @@ constexpr std::uint64_t kLeaderWriteLimit = 256 * 1024;
 
 std::string step_label(const ScriptPlan& plan, std::size_t step,
                        const char* otherwise) {
-  return step < plan.steps.size() ? plan.steps[step].label : otherwise;
+  return step < plan.steps.size() ? plan.steps[step].label() : otherwise;
 }
 
 ScriptRunner::ScriptRunner(const Scenario& scenario,
@@ -66,6 +66,7 @@ ScriptRunner::ScriptRunner(const Scenario& scenario,
       deadline_(rec.accepted_at + scenario.deadline()) {
   obs_.connection = rec.number;
   obs_.events.reserve(8);  // a typical script logs fewer: one allocation
+  obs_.steps_done.reserve(plan_.steps.size());
 }
 
 ServerObservation ScriptRunner::run() {

@@ -133,12 +133,12 @@ const Step& implicit_step(Step::Kind kind) {
   return kind == Step::Kind::accept ? accept : close;
 }
 
-PlanStep planned(const Step& step, std::string label, bool implicit) {
+PlanStep planned(const Step& step, std::size_t written, bool implicit) {
   PlanStep p;
   p.kind = step.kind;
   p.step = &step;
   p.implicit = implicit;
-  p.label = std::move(label);
+  p.written = written;
   if (step.kind == Step::Kind::read || step.kind == Step::Kind::read_until_fin ||
       step.kind == Step::Kind::write) {
     p.cut = {step.chunk, step.gap};
@@ -163,6 +163,11 @@ std::string step_label(const Step& step, std::size_t index) {
   return label;
 }
 
+std::string PlanStep::label() const {
+  if (implicit) return "implicit " + std::string(to_string(kind));
+  return step_label(*step, written);
+}
+
 ScriptPlan plan_connection(const Scenario& scenario, int connection) {
   ScriptPlan plan;
   plan.connection = connection;
@@ -180,15 +185,16 @@ ScriptPlan plan_connection(const Scenario& scenario, int connection) {
     plan.invalid = step_label(written[e->index], e->index) + ": " + e->message;
   }
 
+  plan.steps.reserve(written.size() + 2);  // with the implicit steps
   if (written.empty() || written.front().kind != Step::Kind::accept) {
-    plan.steps.push_back(planned(implicit_step(Step::Kind::accept), "implicit accept", true));
+    plan.steps.push_back(planned(implicit_step(Step::Kind::accept), 0, true));
   }
   for (std::size_t i = 0; i < written.size(); ++i) {
-    plan.steps.push_back(planned(written[i], step_label(written[i], i), false));
+    plan.steps.push_back(planned(written[i], i, false));
     if (ends_script(written[i].kind)) break;  // what follows cannot run
   }
   if (!ends_script(plan.steps.back().kind)) {
-    plan.steps.push_back(planned(implicit_step(Step::Kind::close), "implicit close", true));
+    plan.steps.push_back(planned(implicit_step(Step::Kind::close), 0, true));
   }
   plan.terminal = terminal_of(plan.steps.back().kind);
   plan.accept_delay = plan.steps.front().step->delay;

@@ -146,7 +146,7 @@ void SimTransport::Ops::finish_script(SimTransport& t, Link& l) {
 }
 
 StepResult SimTransport::Ops::fail(SimTransport& t, Link& l, const std::string& why) {
-  return fail_as(t, l, l.step(l.pc).label + ": " + why, why);
+  return fail_as(t, l, l.step(l.pc).label() + ": " + why, why);
 }
 
 void SimTransport::Ops::invalid_script(SimTransport& t, Link& l) {

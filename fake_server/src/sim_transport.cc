@@ -71,6 +71,7 @@ ConnectResult SimTransport::connect(const Endpoint& /*to*/, TimePoint /*deadline
   l.server_window = std::max<std::size_t>(
       clamp_size(l.plan.initial_window.value_or(options_.server_receive_window)), 1);
   l.client_window = std::max<std::size_t>(options_.client_receive_window, 1);
+  o.steps_done.reserve(l.plan.steps.size());  // one allocation per run
   observations_.push_back(std::move(o));
   links_.push_back(std::move(link));
   Ops::trace(*this, number, "connect -> ok");

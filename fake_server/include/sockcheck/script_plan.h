@@ -109,8 +109,11 @@ struct PlanStep {
   Step::Kind kind = Step::Kind::close;
   const Step* step = nullptr;  // the written step, or a shared implicit one
   bool implicit = false;       // the implicit accept or close
+  std::size_t written = 0;     // its index in the script (not implicit)
   // How messages name it: "step 2 (write) at line 7", "implicit close".
-  std::string label;
+  // Made when asked for: a plan is made per connection, and most runs
+  // never print a label.
+  [[nodiscard]] std::string label() const;
   PieceCut cut;                // read, read until-fin and write
   // A FIN leaves right after this step (the next one is close or
   // half-close), so a write may hold its last piece back for the FIN to
