@@ -33,6 +33,7 @@
 #include "sockcheck/loopback_server.h"
 #include "sockcheck/posix_transport.h"
 #include "sockcheck/scenario.h"
+#include "support/busy_client.h"
 
 namespace sockcheck {
 namespace {
@@ -563,13 +564,20 @@ TEST(LoopbackServerTest, UncoveredConnectionIsRefusedWithReset) {
   EXPECT_FALSE(obs[1].accepted);
 }
 
-TEST(LoopbackServerTest, AStalledConnectionDoesNotBlockAnother) {
-  Scenario sc = MakeScenario({Make(Step::Kind::hang)});
+// Connection 1 runs `first`; every later one reads the request and replies.
+Scenario FirstThenOrderly(std::vector<Step> first,
+                          Duration client_timeout = seconds(5)) {
+  Scenario sc = MakeScenario(std::move(first), client_timeout);
   sc.scripts[0].last = 1;
   ConnectionScript rest;
   rest.first = 2;
   rest.steps = {ReadUntilFin(), Write(kReply)};
   sc.scripts.push_back(rest);
+  return sc;
+}
+
+TEST(LoopbackServerTest, AStalledConnectionDoesNotBlockAnother) {
+  const Scenario sc = FirstThenOrderly({Make(Step::Kind::hang)});
   LoopbackServer server;
   const Endpoint ep = StartOrDie(server, sc);
   RawClient stalled(ep);  // connection 1: hangs until the deadline
@@ -729,6 +737,113 @@ TEST(LoopbackServerTest, ClientThatNeverReadsCannotBlockAWriteForever) {
                          "passed after "));
   EXPECT_THAT(obs[0].failure, HasSubstr("(the client is not reading)"));
   EXPECT_LT(obs[0].bytes_sent, UnfillableSize());
+}
+
+// --- clients that never pause ------------------------------------------------
+//
+// A client that sends without pause keeps the server's receive queue full,
+// so no recv() ever finds it empty; one that reads without pause keeps the
+// send buffer empty. A loop that looked at its deadline and at stop() only
+// when a call would block ran for as long as such a client went on. Reads
+// in 1-byte pieces make the server far slower than the flooding client, so
+// its queue stays full on any machine; each client stops by itself after
+// 12 s (kBusyFor), far beyond the bounds asserted here.
+
+constexpr Duration kBusyFor = seconds(12);
+
+Step FloodedRead() {
+  Step s = ReadUntilFin();
+  s.chunk = 1;
+  return s;
+}
+
+testing::BusyClient::Options Busy(testing::BusyClient::Mode mode,
+                                  const Endpoint& ep) {
+  testing::BusyClient::Options o;
+  o.mode = mode;
+  o.port = ep.port;
+  o.for_at_most = kBusyFor;
+  return o;
+}
+
+// Floods `ep` once it has read `greeting` bytes.
+testing::BusyClient Flood(const Endpoint& ep, std::size_t greeting = 0) {
+  testing::BusyClient::Options o = Busy(testing::BusyClient::Mode::flood, ep);
+  o.greeting = greeting;
+  return testing::BusyClient(o);
+}
+
+TEST(LoopbackServerTest, AClientThatSendsWithoutPauseEndsAtTheDeadline) {
+  const Scenario sc = MakeScenario({FloodedRead()}, milliseconds(100));
+  LoopbackServer server;
+  const Endpoint ep = StartOrDie(server, sc);
+  testing::BusyClient flood = Flood(ep);
+  const auto obs = WaitFor(server, 1);
+  ASSERT_EQ(obs.size(), 1u);
+  EXPECT_FALSE(obs[0].script_completed) << Events(obs[0]);
+  EXPECT_THAT(obs[0].failure,
+              StartsWith("step 1 (read until-fin): deadline (5100ms after "
+                         "accept) passed after "));
+  EXPECT_GE(obs[0].duration, sc.deadline());
+  EXPECT_LT(obs[0].duration, sc.deadline() + seconds(1));
+  // The script ended with RST, which ends the flood.
+  EXPECT_TRUE(flood.wait_until_ended(kGenerous));
+  EXPECT_THAT(flood.ending(), AnyOf("ECONNRESET", "EPIPE"));
+}
+
+TEST(LoopbackServerTest, StopEndsAReadThatAClientFloods) {
+  // Deadline 15 s: only stop() can end the read this soon.
+  LoopbackServer server;
+  const Endpoint ep =
+      StartOrDie(server, MakeScenario({Write("go"), FloodedRead()}, seconds(10)));
+  testing::BusyClient flood = Flood(ep, /*greeting=*/2);
+  // Far more than 1-byte reads take in this time: the queue is full.
+  ASSERT_TRUE(flood.wait_until_moved(1u << 20, kGenerous)) << flood.ending();
+  const auto before = std::chrono::steady_clock::now();
+  server.stop();
+  const auto took = std::chrono::steady_clock::now() - before;
+  EXPECT_LT(took, seconds(1));
+  std::cout << "[ info ] stop() under a flood took "
+            << std::chrono::duration_cast<milliseconds>(took).count() << " ms\n";
+  const auto obs = server.observations();
+  ASSERT_EQ(obs.size(), 1u);
+  EXPECT_THAT(obs[0].failure, StartsWith("step 2 (read until-fin): stopped by "
+                                         "the server after "));
+  EXPECT_GE(obs[0].received.size(), 1u);
+}
+
+TEST(LoopbackServerTest, AFloodedConnectionDoesNotHoldUpTheNext) {
+  const Scenario sc = FirstThenOrderly({Write("go"), FloodedRead()}, seconds(10));
+  LoopbackServer server;
+  const Endpoint ep = StartOrDie(server, sc);
+  testing::BusyClient flood = Flood(ep, /*greeting=*/2);
+  ASSERT_TRUE(flood.wait_until_moved(1u << 20, kGenerous)) << flood.ending();
+  // The worker that accepted the flood is busy without ever waiting; it
+  // must still hand the listening socket on.
+  const Exchange e = RunReferenceClient(ep, kRequest, seconds(3));
+  EXPECT_EQ(e.client.outcome, Outcome::closed);
+  EXPECT_EQ(e.client.response, kReply);
+}
+
+TEST(LoopbackServerTest, AWriteToAClientThatReadsWithoutPauseEndsAtTheDeadline) {
+  // 64 Mi one-byte sends take minutes; the deadline is 5.1 s.
+  const Scenario sc = MakeScenario(
+      {ReadUntilFin(),
+       Write(DataSpec{DataSpec::Kind::repeat, kPattern, 64u << 20, 0}, 1)},
+      milliseconds(100));
+  LoopbackServer server;
+  const Endpoint ep = StartOrDie(server, sc);
+  testing::BusyClient::Options o = Busy(testing::BusyClient::Mode::drain, ep);
+  o.request = kRequest;
+  testing::BusyClient drain(o);
+  const auto obs = WaitFor(server, 1);
+  ASSERT_EQ(obs.size(), 1u);
+  EXPECT_THAT(obs[0].failure,
+              StartsWith("step 2 (write): deadline (5100ms after accept) "
+                         "passed after "));
+  EXPECT_LT(obs[0].duration, sc.deadline() + seconds(1));
+  EXPECT_GT(obs[0].bytes_sent, 0u);
+  EXPECT_TRUE(drain.wait_until_ended(kGenerous));
 }
 
 TEST(LoopbackServerTest, ClientThatResetsImmediately) {

@@ -16,14 +16,17 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "sockcheck/client.h"
 #include "sockcheck/posix_transport.h"
+#include "support/busy_client.h"
 #include "support/run_process.h"
 
 extern char** environ;
@@ -367,6 +370,55 @@ TEST_F(ServeCliTest, SigintCutsAHangShortAndExitsOne) {
   EXPECT_LT(std::chrono::steady_clock::now() - before, seconds(4));
 }
 
+// A client that sends without pause keeps the script's reads busy (1-byte
+// pieces, so the server is far slower than the client and never finds its
+// queue empty): SIGINT and SIGTERM must still end `serve` at once, not when
+// the client stops (after 12 s, by itself) or at the deadline (15 s).
+class ServeCliSignalTest : public ServeCliTest,
+                           public ::testing::WithParamInterface<int> {};
+
+TEST_P(ServeCliSignalTest, StopsAtOnceWhileAClientFloods) {
+  ServeProcess serve({write_scenario("flood.scn",
+                                     "scenario flood\n"
+                                     "timeout 10s\n"
+                                     "write \"go\"\n"
+                                     "read until-fin chunk 1\n")});
+  const auto first = serve.read_line();
+  ASSERT_TRUE(first.has_value()) << serve.stderr_text();
+  const auto ep = parse_listening(*first);
+  ASSERT_TRUE(ep.has_value());
+  testing::BusyClient::Options flood;
+  flood.port = ep->port;
+  flood.greeting = 2;  // "go": the script runs
+  flood.for_at_most = seconds(12);
+  testing::BusyClient client(flood);
+  ASSERT_TRUE(client.wait_until_moved(1u << 20, kGenerous)) << client.ending();
+
+  const auto before = std::chrono::steady_clock::now();
+  serve.signal(GetParam());
+  const int status = serve.wait_exit();
+  const auto took = std::chrono::steady_clock::now() - before;
+  EXPECT_LT(took, seconds(1));
+  std::cout << "[ info ] " << sigabbrev_np(GetParam()) << " to exit under a flood: "
+            << std::chrono::duration_cast<milliseconds>(took).count() << " ms\n";
+  EXPECT_EQ(status, 1);
+  // What was observed so far is reported, and why it ended.
+  EXPECT_THAT(serve.rest_of_stdout(),
+              MatchesRegex("connection 1: received [0-9]+ bytes \\(not the "
+                           "14-byte request\\), no client FIN, sent 2 bytes, "
+                           "FAILED: step 2 \\(read until-fin\\) at line 4: "
+                           "stopped by the server after [0-9]+ bytes\n"));
+  EXPECT_THAT(serve.stderr_text(),
+              HasSubstr(std::string("interrupted by SIG") +
+                        sigabbrev_np(GetParam()) + " after 0 of 1 connection\n"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, ServeCliSignalTest,
+                         ::testing::Values(SIGINT, SIGTERM),
+                         [](const ::testing::TestParamInfo<int>& p) {
+                           return std::string(sigabbrev_np(p.param));
+                         });
+
 TEST_F(ServeCliTest, InterruptedBeforeEveryConnectionExitsOne) {
   ServeProcess serve({write_scenario("orderly.scn", kOrderly),
                       "--connections", "2"});
@@ -377,7 +429,7 @@ TEST_F(ServeCliTest, InterruptedBeforeEveryConnectionExitsOne) {
   serve.signal(SIGTERM);
   EXPECT_EQ(serve.wait_exit(), 1);
   EXPECT_THAT(serve.stderr_text(),
-              HasSubstr("interrupted after 1 of 2 connections"));
+              HasSubstr("interrupted by SIGTERM after 1 of 2 connections"));
 }
 
 TEST_F(ServeCliTest, RefuseKeepsThePortRefusingUntilInterrupted) {

@@ -5,7 +5,12 @@
 // Every step that cannot finish at once waits in one poll() on the
 // connection's socket, the wake pipe (stop) and, while the worker leads,
 // the listening socket, so the connection's deadline, stop() and a new
-// connection all end a wait without another thread's help. The first
+// connection all end a wait without another thread's help. A step that
+// never has to wait (a client that sends or reads without pause keeps
+// every recv() or send() busy) asks keep_going() before each call instead:
+// a clock read per call for the deadline and, every kBusyCheck, a poll()
+// of the wake pipe that does not block, so neither the deadline nor stop()
+// depends on the client ever pausing. The first
 // failure is recorded with the step it happened in, and the connection is
 // then reset, never closed in order. The event log is capped.
 #include "loopback_script_runner.h"
@@ -43,6 +48,11 @@ constexpr Duration kLeaderGrace = std::chrono::milliseconds(5);
 // A write larger than this gives up the role before it produces its bytes
 // (seeded random data of a GiB takes seconds), as a wait would.
 constexpr std::uint64_t kLeaderWriteLimit = 256 * 1024;
+// How often a loop that never waits looks at the wake pipe (and gives up
+// the leader role): the most a stop() waits for a busy script. Long enough
+// that a short exchange never pays the poll() (it is over sooner), short
+// enough to be no delay to a person or a test.
+constexpr Duration kBusyCheck = std::chrono::milliseconds(10);
 
 }  // namespace
 
@@ -63,7 +73,8 @@ ScriptRunner::ScriptRunner(const Scenario& scenario,
       plan_(*rec.plan),
       wake_fd_(wake_fd),
       lead_(lead),
-      deadline_(rec.accepted_at + scenario.deadline()) {
+      deadline_(rec.accepted_at + scenario.deadline()),
+      next_check_(rec.accepted_at + kBusyCheck) {
   obs_.connection = rec.number;
   obs_.events.reserve(8);  // a typical script logs fewer: one allocation
   obs_.steps_done.reserve(plan_.steps.size());
@@ -178,6 +189,19 @@ ScriptRunner::Wait ScriptRunner::wait(int fd, short events, TimePoint until) {
   }
 }
 
+ScriptRunner::Wait ScriptRunner::keep_going() {
+  const TimePoint now = SteadyClock::now();
+  if (now >= deadline_) return Wait::deadline;
+  if (now < next_check_) return Wait::ready;
+  next_check_ = now + kBusyCheck;
+  pollfd p{wake_fd_, POLLIN, 0};
+  if (::poll(&p, 1, 0) > 0) return Wait::stopped;
+  // Busy for kBusyCheck already, longer than the grace a waiting leader
+  // keeps the role: a new connection must not wait for this script.
+  if (lead_.leading && !lead_.release()) return Wait::no_thread;
+  return Wait::ready;
+}
+
 bool ScriptRunner::pause(Duration d, const std::string& progress) {
   const Wait w = wait(-1, 0, SteadyClock::now() + d);
   if (w == Wait::elapsed) return true;
@@ -207,6 +231,9 @@ bool ScriptRunner::do_read(const PlanStep& step, bool until_fin) {
                            std::to_string(want) + " bytes";
   };
   while (until_fin || got < want) {
+    if (const Wait w = keep_going(); w != Wait::ready) {
+      return wait_failed(w, progress());
+    }
     // A piece is whole before the pause (PieceCut): each recv asks for
     // at most the rest of the current piece, and a short recv is followed
     // by another for the rest of that piece without pausing.
@@ -285,6 +312,9 @@ bool ScriptRunner::do_write(const PlanStep& plan_step) {
     // without a gap between them.
     const auto piece_end = static_cast<std::size_t>(cut.piece_end(off, data.size()));
     while (off < piece_end) {
+      if (const Wait w = keep_going(); w != Wait::ready) {
+        return wait_failed(w, progress());
+      }
       // The last piece before a FIN goes with MSG_MORE: the kernel holds
       // it until the FIN, which then rides on it, and the client wakes up
       // once for the reply and the end of it instead of twice.

@@ -73,6 +73,16 @@ class ScriptRunner {
   // connection arrives or the grace period is over (no_thread: no worker
   // could take it).
   Wait wait(int fd, short events, TimePoint until);
+  // Asked on every turn of a read or write loop, before its next call:
+  // whether the script may go on without waiting (ready), or must end
+  // (deadline, stopped, no_thread). It reads the clock every turn (the
+  // deadline); every kBusyCheck of running without a wait it also polls
+  // the wake pipe without blocking (stop()) and, while this worker leads,
+  // gives up the leadership, as a wait past its grace period does. So a
+  // client that keeps every call busy (sending or reading without pause,
+  // so that no call would block) cannot hold a connection past its
+  // deadline, delay stop(), or keep new connections waiting.
+  Wait keep_going();
   // A pause that ignores the socket: a gap or a sleep must not end early
   // because the client sent data, nor spin on a readable socket.
   bool pause(Duration d, const std::string& progress);
@@ -101,6 +111,7 @@ class ScriptRunner {
   Leadership& lead_;
   TimePoint deadline_;
   TimePoint grace_end_{};  // set by the first wait while leading
+  TimePoint next_check_{};  // keep_going() polls the wake pipe from then on
   std::size_t step_ = 0;   // as in ConnectionRecord::step
   std::uint64_t step_bytes_ = 0;  // read or written by the current step
   bool fin_follows_ = false;  // the step after this one sends a FIN

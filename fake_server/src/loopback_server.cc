@@ -23,11 +23,13 @@
 // listening socket for a short grace period (kLeaderGrace); when that
 // period ends, or a new connection shows up, the script gives up the
 // leadership: an idle follower is woken to take it, or a new worker is
-// started as the leader if none is idle. So no connection ever waits for
+// started as the leader if none is idle. A script that runs for
+// kBusyCheck (10 ms) without ever blocking, because its client sends or
+// reads without pause, gives it up too. So no connection ever waits for
 // another one's script (at most a few microseconds while a non-blocking
-// script finishes), and a sequential client costs no wake-up beyond the
-// leader's own poll. A large write and on_finished (the caller's code) give
-// up the role first too. A worker whose script has ended becomes the leader
+// script finishes, 10 ms behind a flood), and a sequential client costs no
+// wake-up beyond the leader's own poll. A large write and on_finished (the
+// caller's code) give up the role first too. A worker whose script has ended becomes the leader
 // again if nobody holds the role, else a follower.
 //
 // Two more wake-ups are saved per exchange. The last piece of a write that
@@ -41,7 +43,9 @@
 // its read end stays readable, so every poll() in every thread that watches
 // it wakes at once and every later poll() returns immediately; followers
 // are woken through their condition variable. Deadlines are the poll
-// timeouts. No worker blocks outside poll() and that condition variable.
+// timeouts; a script that never waits checks the clock and, every few
+// milliseconds, the pipe itself (ScriptRunner::keep_going). No worker
+// blocks outside poll() and that condition variable.
 //
 // Shared state (counters, the pool, the running connections, finished
 // observations) is guarded by one mutex. A connected socket is touched only

@@ -11,6 +11,10 @@
 // ends (LoopbackServerOptions::on_finished); the main thread only waits for
 // the N-th connection, a signal, or, when connection 1 refuses, the
 // scenario's deadline (the port stays bound and not listening that long).
+// A signal stops the server, which cuts every running script short within
+// a few milliseconds (even one whose client never pauses, see
+// loopback_script_runner.cc); each prints its line ("FAILED: ... stopped by
+// the server after N bytes"), and stderr says which signal ended the run.
 #include <pthread.h>
 #include <signal.h>
 
@@ -54,10 +58,15 @@ constexpr std::string_view kHelp =
     "  connection 1: received 14 bytes (= request), client FIN at +1ms,\n"
     "  sent 17 bytes, script completed in 2ms\n"
     "\n"
+    "SIGINT and SIGTERM stop the server at once: running scripts are cut\n"
+    "short and reported, and stderr says `interrupted by SIGTERM after K of N\n"
+    "connections` (K: connections that had ended before the signal).\n"
+    "\n"
     "exit status:\n"
     "  0  every step of every script could be carried out\n"
-    "  1  a step could not (the client reset, a deadline passed, ...), the\n"
-    "     server was interrupted before N connections, or could not start\n"
+    "  1  a step could not (the client reset, a deadline passed, a signal cut\n"
+    "     it short, ...), a signal came before N connections, or the server\n"
+    "     could not start\n"
     "  2  usage error, or the scenario does not parse\n";
 
 struct Options {
@@ -242,6 +251,8 @@ int serve_main(std::span<const std::string_view> args, Streams io) {
 
   std::mutex out_mu;
   std::atomic<std::size_t> failures{0};
+  std::atomic<int> signal_taken{0};  // the first SIGINT or SIGTERM
+  std::atomic<std::size_t> ended_before_signal{0};
   LoopbackServerOptions options;
   options.listen_address = opt.address;
   options.port = opt.port;
@@ -250,6 +261,7 @@ int serve_main(std::span<const std::string_view> args, Streams io) {
   options.keep_observations = false;  // printed and counted as they end
   options.on_finished = [&](const ServerObservation& o) {
     if (!o.script_completed) ++failures;
+    if (signal_taken.load() == 0) ++ended_before_signal;
     std::lock_guard lock(out_mu);
     io.out << describe(o, request) << "\n";
     if (opt.events) {
@@ -261,9 +273,9 @@ int serve_main(std::span<const std::string_view> args, Streams io) {
   };
 
   LoopbackServer server;
-  std::atomic<bool> interrupted{false};
-  SignalWatcher watcher([&](int) {
-    interrupted.store(true);
+  SignalWatcher watcher([&](int sig) {
+    int none = 0;
+    signal_taken.compare_exchange_strong(none, sig);
     server.stop();
   });
 
@@ -282,7 +294,7 @@ int serve_main(std::span<const std::string_view> args, Streams io) {
     io.out << "listening on " << format_endpoint(started.endpoint) << "\n";
     io.out.flush();
   }
-  if (interrupted.load()) server.stop();  // a signal that came before start()
+  if (signal_taken.load() != 0) server.stop();  // a signal before start()
 
   const std::size_t all = std::numeric_limits<std::size_t>::max();
   if (server.refusing()) {
@@ -299,16 +311,23 @@ int serve_main(std::span<const std::string_view> args, Streams io) {
   }
   server.stop();
 
-  const std::size_t finished = server.finished_count();
+  // Only a signal stops the server before N connections have finished.
+  const bool counted = !server.refusing() && opt.connections != 0;
+  const bool too_few = counted && server.finished_count() < opt.connections;
   std::lock_guard lock(out_mu);
-  if (!server.refusing() && opt.connections != 0 &&
-      finished < opt.connections) {
-    io.err << "sockcheck serve: interrupted after " << finished << " of "
-           << opt.connections << " connection"
-           << (opt.connections == 1 ? "" : "s") << "\n";
-    return kExitFailure;
+  if (const int sig = signal_taken.load(); sig != 0) {
+    io.err << "sockcheck serve: interrupted by "
+           << (sig == SIGINT ? "SIGINT" : "SIGTERM");
+    if (!server.refusing()) {
+      const std::size_t ended = ended_before_signal.load();
+      const std::size_t of = counted ? opt.connections : ended;
+      io.err << " after " << ended;
+      if (counted) io.err << " of " << opt.connections;
+      io.err << " connection" << (of == 1 ? "" : "s");
+    }
+    io.err << "\n";
   }
-  return failures.load() == 0 ? kExitOk : kExitFailure;
+  return too_few || failures.load() != 0 ? kExitFailure : kExitOk;
 }
 
 }  // namespace sockcheck::cli

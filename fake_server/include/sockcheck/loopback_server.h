@@ -15,7 +15,10 @@
 // a wake-up pipe, bounded by the connection's deadline
 // (Scenario::deadline() after the accept): a client that never sends, never
 // reads or never closes cannot keep a thread past it, and stop() interrupts
-// every wait at once. What each connection did is recorded in a
+// every wait at once. A script that never has to wait (its client sends or
+// reads without pause) still checks its deadline before every call and
+// stop() every 10 ms, so neither depends on the client pausing. What each
+// connection did is recorded in a
 // ServerObservation (observation.h) with timestamps relative to its accept.
 //
 // Loopback semantics the simulated transport does not share (see
@@ -153,8 +156,8 @@ class LoopbackServer {
   // Closes the listening socket, interrupts every wait (the scripts still
   // running end with failure "stopped by the server" and an RST), and joins
   // every thread. Idempotent; thread-safe; may be called from any thread
-  // except from inside on_finished. Returns promptly (no wait runs to its
-  // deadline).
+  // except from inside on_finished. Returns promptly: no wait runs to its
+  // deadline, and a script busy without waiting ends within about 10 ms.
   void stop();
 
  private:
