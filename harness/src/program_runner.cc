@@ -3,9 +3,19 @@
 // stdin comes from an unlinked temporary file holding the request, so the
 // harness never writes to a pipe the child may have closed (no SIGPIPE, no
 // deadlock on a large request). stdout and stderr are pipes drained with
-// poll() until both reach end of file and the child has exited, or the
-// limit passes; then the child's process group is killed, so helpers it
-// started (e.g. under /bin/sh -c) die with it.
+// poll() while the child runs.
+//
+// The child leads a process group of its own, and the run ends with that
+// group: as soon as the leader has ended (exit or signal), or at the limit
+// while it still runs, every process left in the group is killed. Nothing a
+// program starts (a helper under /bin/sh -c, `sleep 47 &`) outlives its run,
+// and none of them can hold the run open by keeping stdout open. The leader
+// is seen ending with waitid(WNOWAIT), which leaves it a zombie: until it
+// is reaped its pid, which is the group's id, cannot be given to another
+// process, so the kill can only reach this group. After the kill, what is
+// still in the pipes is read until end of file, for kDrainAfterExit at most
+// (a process that left the group, with setsid() for instance, may hold
+// them open; it is not waited for).
 #include "program_runner.h"
 
 #include <fcntl.h>
@@ -24,6 +34,10 @@ namespace sockcheck {
 namespace {
 
 constexpr std::size_t kMaxStderr = 64 * 1024;
+// How long the pipes are still read once the group has been killed: its
+// processes close them as they die, at once; only one that escaped the
+// group keeps them open, and it is not waited for.
+constexpr auto kDrainAfterExit = std::chrono::milliseconds(250);
 
 int temp_file_with(const std::string& input) {
   char path[] = "/tmp/sockcheck-stdin-XXXXXX";
@@ -42,6 +56,26 @@ int temp_file_with(const std::string& input) {
   }
   ::lseek(fd, 0, SEEK_SET);
   return fd;
+}
+
+// Whether the leader has ended. It is left a zombie (WNOWAIT), so that its
+// pid, the group's id, stays reserved until end_group() reaps it.
+bool leader_ended(pid_t pid) {
+  siginfo_t info{};
+  return ::waitid(P_PID, static_cast<id_t>(pid), &info,
+                  WEXITED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == pid;
+}
+
+// Kills every process of the leader's group (and the leader, running or a
+// zombie), then reaps the leader; returns its wait status.
+int end_group(pid_t pid) {
+  ::kill(-pid, SIGKILL);
+  ::kill(pid, SIGKILL);
+  int wstatus = 0;
+  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  return wstatus;
 }
 
 }  // namespace
@@ -95,25 +129,21 @@ ProgramResult run_program_with_input(const std::vector<std::string>& argv,
   ::setpgid(pid, pid);  // also from the parent, to win the race with exec
 
   const auto deadline = start + limit;
+  auto stop_reading = deadline;  // earlier once the leader has ended
   int fds[2] = {out_pipe[0], err_pipe[0]};
   std::string* sinks[2] = {&result.out, &result.err};
-  bool exited = false;
+  bool ended = false;  // the leader has ended and its group was killed
   int wstatus = 0;
   char buf[65536];
   for (;;) {
-    if (!exited && ::waitpid(pid, &wstatus, WNOHANG) == pid) exited = true;
-    if (exited && fds[0] < 0 && fds[1] < 0) break;
     const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) {
-      if (!exited) {
-        ::kill(-pid, SIGKILL);
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &wstatus, 0);
-        exited = true;
-        result.killed = true;
-      }
-      break;
+    if (!ended && leader_ended(pid)) {
+      wstatus = end_group(pid);
+      ended = true;
+      stop_reading = std::min(deadline, now + kDrainAfterExit);
     }
+    if (ended && fds[0] < 0 && fds[1] < 0) break;
+    if (now >= stop_reading) break;
     pollfd p[2];
     nfds_t n = 0;
     int index[2];
@@ -123,10 +153,12 @@ ProgramResult run_program_with_input(const std::vector<std::string>& argv,
         index[n++] = i;
       }
     }
-    // With both pipes closed but the child alive (it closed its stdio),
-    // poll nothing and re-check its status every few milliseconds.
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now).count();
-    const int wait_ms = n == 0 ? 5 : static_cast<int>(std::min<long long>(left, exited ? 50 : 20));
+    // While the leader runs, look at it every 20 ms (every 5 ms once it has
+    // closed both pipes and there is nothing else to wait on).
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(stop_reading - now).count();
+    const int wait_ms = static_cast<int>(
+        std::min<long long>(left, ended ? left : (n == 0 ? 5 : 20)));
     const int rc = ::poll(p, n, wait_ms);
     if (rc < 0 && errno != EINTR) break;
     for (nfds_t k = 0; rc > 0 && k < n; ++k) {
@@ -143,6 +175,11 @@ ProgramResult run_program_with_input(const std::vector<std::string>& argv,
         fds[i] = -1;
       }
     }
+  }
+  if (!ended) {
+    // The limit passed (or poll() failed) while the leader still ran.
+    wstatus = end_group(pid);
+    result.killed = true;
   }
   for (int fd : fds) {
     if (fd >= 0) ::close(fd);

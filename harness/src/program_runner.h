@@ -1,6 +1,9 @@
 // Runs a client program for the harness: argv without a shell, `input` on
-// its stdin, stdout and stderr captured, killed (with its whole process
-// group) when `limit` passes. Internal to the harness.
+// its stdin, stdout and stderr captured. The program leads a process group
+// of its own, which is killed, whatever is left of it, as soon as the
+// program has exited, or with the program when `limit` passes: nothing it
+// started outlives the call, except what left the group (setsid(), a
+// double fork into another session). Internal to the harness.
 #pragma once
 
 #include <string>

@@ -16,7 +16,9 @@
 // In process, every connection handed to the client is wrapped to count
 // close() calls and calls after close (closes-once); programs are killed at
 // the scenario's deadline and their wait status is kept (bounded,
-// survives-peer).
+// survives-peer). A program's process group dies with it: whatever it left
+// running in the group is killed when it exits (docs/cli.md says what can
+// escape).
 #pragma once
 
 #include <functional>
