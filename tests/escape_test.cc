@@ -149,6 +149,18 @@ TEST(EscapedLiteral, QuotesTheEscapedText) {
   EXPECT_EQ(escaped_literal("\t", std::string_view::npos, {.tab = false}), "\"\\x09\"");
 }
 
+TEST(EscapeBytes, SourceTextKeepsBackslashAndQuoteAsTheyAre) {
+  EXPECT_EQ(escape_bytes("write \"a\\qb\"\t\x1b[31m", std::string_view::npos,
+                         kSourceText),
+            "write \"a\\qb\"\\x09\\x1b[31m");
+  const std::string all = [] {
+    std::string bytes;
+    for (int b = 0; b < 256; ++b) bytes += static_cast<char>(b);
+    return bytes;
+  }();
+  EXPECT_TRUE(printable_ascii(escape_bytes(all, std::string_view::npos, kSourceText)));
+}
+
 TEST(EscapeBytes, OutputIsPrintableAsciiAndReadsBack) {
   const std::vector<EscapeNames> styles = {
       {}, kOnlyHexEscapes, {.nul = false}, {.tab = false, .nul = false}};

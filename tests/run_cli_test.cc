@@ -185,6 +185,21 @@ TEST(RunCli, BrokenScenariosAreAllReportedWithLocationAndNothingRuns) {
   EXPECT_THAT(r.out, IsEmpty());
 }
 
+TEST(RunCli, AParseErrorShowsTheLineEscapedWithTheCaretInPlace) {
+  TempDir dir;
+  // A raw ESC sequence and a bell in a string, then the error.
+  const std::string bad =
+      dir.write("bad.scn", "scenario bad\nwrite \"\x1b[2J\x07\" bogus\n");
+  const CliRun r = run_sockcheck({"run", bad});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\x07'), std::string::npos) << r.err;
+  // Column 15 of the file; the caret under the 'b' of the escaped line.
+  EXPECT_THAT(r.err, HasSubstr(bad + ":2:15: unknown option 'bogus' for 'write' (expected chunk or gap)\n"
+                               "  write \"\\x1b[2J\\x07\" bogus\n"
+                               "                      ^\n"));
+}
+
 // --- the reference client over the built-in suite ------------------------------------
 
 TEST(RunCli, ReferenceClientPassesTheSuiteOnSim) {

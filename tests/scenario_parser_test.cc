@@ -787,6 +787,103 @@ TEST(ScenarioParser, ErrorCarriesLineTextAndFields) {
   EXPECT_EQ(r.error->message, "unknown keyword 'wrte' (did you mean 'write'?)");
 }
 
+// --- error output that is safe to print ----------------------------------------
+//
+// An error quotes the offending line: a scenario from anywhere (a fuzz
+// finding, a downloaded corpus) must not be able to send a terminal escape
+// sequence through it, nor make it megabytes long.
+
+bool PrintableAscii(std::string_view text) {
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) return false;
+  }
+  return true;
+}
+
+TEST(ParseError, TheLineIsShownEscaped) {
+  const ParseResult r = parse_scenario(
+      "scenario t\nwirte 1 # \x1b[31mred\x1b[0m\x07\tbell\n", "t.scn");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error->to_string(),
+            "t.scn:2:1: unknown keyword 'wirte' (did you mean 'write'?)");
+  EXPECT_EQ(r.error->line_text,
+            "wirte 1 # \\x1b[31mred\\x1b[0m\\x07\\x09bell");
+  // Quotes and backslashes stay as in the source: the line is read by
+  // people, next to their file.
+  const ParseResult q = parse_scenario("scenario t\nwrite \"a\\qb\"\n", "t.scn");
+  ASSERT_FALSE(q.ok());
+  EXPECT_EQ(q.error->line_text, "write \"a\\qb\"");
+}
+
+TEST(ParseError, AnErrorInAHugeLineStaysShortAndEscaped) {
+  // A 15 MiB line (the input limit is 16 MiB) whose error lies at its end,
+  // right after a terminal escape sequence.
+  const std::string line =
+      "write \"x\" " + std::string(15u << 20, ' ') + "\x1b[31mbogus";
+  const ParseResult r = parse_scenario("scenario t\n" + line + "\n", "t.scn");
+  ASSERT_FALSE(r.ok());
+  const ParseError& e = *r.error;
+  EXPECT_EQ(e.where.column, static_cast<int>(line.find('\x1b')) + 1);
+  EXPECT_EQ(e.message, "unexpected control character '\\x1b'");
+  EXPECT_LT(e.to_string().size(), 100u);
+  EXPECT_TRUE(PrintableAscii(e.to_string()));
+  EXPECT_LE(e.line_text.size(), kMaxLineText);
+  EXPECT_TRUE(PrintableAscii(e.line_text)) << e.line_text.substr(0, 300);
+  EXPECT_NE(e.line_text.find("\\x1b[31mbogus"), std::string::npos) << e.line_text;
+  // Cut before the error only; the 13 columns after it leave 187 before.
+  EXPECT_EQ(e.line_text, "..." + std::string(187, ' ') + "\\x1b[31mbogus");
+  EXPECT_EQ(e.line_text.substr(e.caret, 4), "\\x1b");
+  EXPECT_LT(e.excerpt().size(), 2 * kMaxLineText + 8);
+}
+
+TEST(ParseError, TheCaretStaysUnderTheErrorInTheEscapedLine) {
+  // A raw ESC inside a string before the error: 1 byte in the file, 4
+  // columns on the screen.
+  const std::string line = "write \"\x1b[31m\" bogus";
+  const ParseResult r = parse_scenario("scenario t\n" + line + "\n", "t.scn");
+  ASSERT_FALSE(r.ok());
+  const ParseError& e = *r.error;
+  EXPECT_EQ(e.where.column, static_cast<int>(line.find("bogus")) + 1);
+  EXPECT_EQ(e.line_text, "write \"\\x1b[31m\" bogus");
+  EXPECT_EQ(e.caret, e.line_text.find("bogus"));
+  EXPECT_EQ(e.excerpt(), "  write \"\\x1b[31m\" bogus\n"
+                         "                   ^\n");
+  // An error at the end of the line: the caret just past it.
+  const ParseResult end = parse_scenario("scenario t\nread\n", "t.scn");
+  ASSERT_FALSE(end.ok());
+  EXPECT_EQ(end.error->excerpt(), "  read\n      ^\n");
+  // No line, no excerpt.
+  EXPECT_EQ(parse_scenario("", "t.scn").error->excerpt(), "");
+}
+
+TEST(ParseError, ALongLineIsCutAroundTheError) {
+  // At the start: kept from the start, 200 columns, cut after.
+  const ParseResult first =
+      parse_scenario("scenario t\nwirte " + std::string(15u << 20, 'a') + "\n", "t.scn");
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error->line_text, "wirte " + std::string(194, 'a') + "...");
+  EXPECT_EQ(first.error->caret, 0u);
+  // In the middle: 80 columns before the error, the rest after it.
+  const std::string pad(1u << 20, ' ');
+  const ParseResult middle = parse_scenario(
+      "scenario t\nwrite \"x\"" + pad + "\x01" + pad + "\n", "t.scn");
+  ASSERT_FALSE(middle.ok());
+  const ParseError& e = *middle.error;
+  EXPECT_EQ(e.message, "unexpected control character '\\x01'");
+  EXPECT_EQ(e.line_text, "..." + std::string(80, ' ') + "\\x01" +
+                             std::string(116, ' ') + "...");
+  EXPECT_EQ(e.caret, 83u);
+}
+
+TEST(ParseError, TheFileNameIsShownEscaped) {
+  const ParseResult r = parse_scenario("", "evil\x1b]0;owned\x07.scn");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error->file, "evil\x1b]0;owned\x07.scn");  // as given
+  EXPECT_EQ(r.error->to_string(),
+            "evil\\x1b]0;owned\\x07.scn:1:1: missing 'scenario NAME' line");
+}
+
 TEST(ParseError, ToStringForms) {
   ParseError e;
   e.message = "boom";
@@ -1056,7 +1153,10 @@ bool check_any_input(const std::string& input, Tally& tally) {
       e.where.column >= 1 &&
       static_cast<std::size_t>(e.where.column) <=
           lines[static_cast<std::size_t>(e.where.line) - 1].size() + 1;
-  if (!inside || e.message.empty() || e.message.find('\n') != std::string::npos ||
+  // What is shown of it is printable and short, the caret inside the line.
+  const bool safe = PrintableAscii(e.to_string()) && PrintableAscii(e.line_text) &&
+                    e.line_text.size() <= kMaxLineText && e.caret <= e.line_text.size();
+  if (!inside || !safe || e.message.empty() || e.message.find('\n') != std::string::npos ||
       e.message.size() > 400 || e.file != "m.scn") {
     ADD_FAILURE() << "bad error " << testing::PrintToString(e.to_string())
                   << " for input:\n" << testing::PrintToString(input);

@@ -242,6 +242,16 @@ TEST_F(ServeCliTest, ScenarioErrorsExitTwoWithTheParserLocation) {
   EXPECT_THAT(r.err, HasSubstr("\n  wirte \"x\"\n  ^\n"));
   EXPECT_EQ(r.out, "");
 
+  // A terminal escape sequence in the line is shown, not sent.
+  const std::string evil = write_scenario("evil.scn",
+                                          "scenario evil\n"
+                                          "\x1b]0;owned\x07wirte\n");
+  const auto shown = run_sockcheck({"serve", evil});
+  EXPECT_EQ(shown.status, 2);
+  EXPECT_EQ(shown.err, evil + ":2:1: unexpected control character '\\x1b'\n"
+                              "  \\x1b]0;owned\\x07wirte\n"
+                              "  ^\n");
+
   const auto missing = run_sockcheck({"serve", (dir_ / "nope.scn").string()});
   EXPECT_EQ(missing.status, 2);
   EXPECT_THAT(missing.err, HasSubstr("nope.scn"));

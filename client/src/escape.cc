@@ -18,7 +18,7 @@ constexpr NamedEscape kNamed[] = {
 };
 
 void append_byte(std::string& out, char c, EscapeNames names) {
-  if (c == '\\' || c == '"') {
+  if ((c == '\\' || c == '"') && names.backslash_and_quote) {
     out += '\\';
     out += c;
     return;

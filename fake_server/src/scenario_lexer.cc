@@ -24,7 +24,9 @@ bool Lexer::fail(int column, std::string message) {
     e.file = file_;
     e.where = {line_no_, column};
     e.message = std::move(message);
-    e.line_text = std::string(line_);
+    Excerpt shown = excerpt(line_, column);
+    e.line_text = std::move(shown.text);
+    e.caret = shown.caret;
     error_ = std::move(e);
   }
   return false;
@@ -32,9 +34,7 @@ bool Lexer::fail(int column, std::string message) {
 
 bool Lexer::check_input_size() {
   if (text_.size() > kMaxInput) {
-    line_no_ = 1;
-    line_ = text_.substr(0, std::min<std::size_t>(text_.find('\n'), 200));
-    return fail(1, "input larger than 16MiB");
+    return fail_on_first_line(1, "input larger than 16MiB");
   }
   return true;
 }

@@ -1,17 +1,33 @@
 // Message helpers of the scenario parser; see scenario_messages.h. Each is
-// bounded whatever the input: quoted text is cut to kMaxQuoted characters
-// and the edit distance is only computed for short words.
+// bounded whatever the input: quoted text is cut to kMaxQuoted characters,
+// an excerpt of a line to kExcerptColumns, and the edit distance is only
+// computed for short words. Source text is escaped by escape_bytes (the
+// project's one escaper) with kSourceText.
 #include "scenario_messages.h"
 
 #include <algorithm>
 #include <cstddef>
 #include <vector>
 
+#include "sockcheck/escape.h"
+#include "sockcheck/scenario_parser.h"
+
 namespace sockcheck::scenario_parsing {
 
 namespace {
 
 constexpr std::size_t kMaxQuoted = 40;  // characters of source text in a message
+// The widest excerpt of a line, in columns of escaped text ("..." aside),
+// and how many of them go before the caret when the line is longer.
+constexpr std::size_t kExcerptColumns = kMaxLineText - 6;
+constexpr std::size_t kExcerptBefore = 80;
+
+std::string shown(std::string_view text) {
+  return escape_bytes(text, std::string_view::npos, kSourceText);
+}
+
+// Columns byte `c` takes once escaped: 1, or 4 for \xHH.
+std::size_t width(char c) { return shown(std::string_view(&c, 1)).size(); }
 
 // Levenshtein distance, only ever called on short words (see suggest()).
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -33,22 +49,33 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 }  // namespace
 
 std::string quote(std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "'";
-  const std::size_t shown = std::min(text.size(), kMaxQuoted);
-  for (std::size_t i = 0; i < shown; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
+  const std::size_t n = std::min(text.size(), kMaxQuoted);
+  return "'" + shown(text.substr(0, n)) + (text.size() > n ? "...'" : "'");
+}
+
+Excerpt excerpt(std::string_view line, int column) {
+  const std::size_t at =
+      std::min(line.size(), static_cast<std::size_t>(std::max(column, 1) - 1));
+  // Up to kExcerptBefore columns before the error, then as many after it as
+  // fit, then whatever room is left goes before it again.
+  std::size_t used = 0;
+  std::size_t from = at;
+  while (from > 0 && used + width(line[from - 1]) <= kExcerptBefore) {
+    used += width(line[--from]);
   }
-  if (text.size() > shown) out += "...";
-  out += "'";
-  return out;
+  std::size_t to = at;
+  while (to < line.size() && used + width(line[to]) <= kExcerptColumns) {
+    used += width(line[to++]);
+  }
+  while (from > 0 && used + width(line[from - 1]) <= kExcerptColumns) {
+    used += width(line[--from]);
+  }
+  Excerpt e;
+  e.text = (from > 0 ? "..." : "") + shown(line.substr(from, at - from));
+  e.caret = e.text.size();
+  e.text += shown(line.substr(at, to - at));
+  if (to < line.size()) e.text += "...";
+  return e;
 }
 
 std::string one_of(std::span<const std::string_view> names) {

@@ -3,6 +3,7 @@
 // suggestion. Private to the fake server's scenario parser.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <span>
 #include <string>
@@ -11,9 +12,21 @@
 namespace sockcheck::scenario_parsing {
 
 // Source text for a message, in single quotes: cut to a fixed length,
-// non-printables as \xHH, so a message is always one short line whatever
-// the input holds.
+// non-printables as \xHH (escape_bytes with kSourceText), so a message is
+// always one short line of printable ASCII whatever the input holds.
 std::string quote(std::string_view text);
+
+// A source line as shown under an error, with a caret under the error.
+struct Excerpt {
+  std::string text;        // printable ASCII, at most about 200 columns
+  std::size_t caret = 0;   // offset in `text` of the character at the error
+};
+
+// `line` escaped like quote() does and cut to at most kExcerptColumns
+// columns around byte column `column` (1-based; past the end: the end),
+// with "..." where it was cut on either side. Costs a bounded amount of
+// work whatever the length of the line.
+Excerpt excerpt(std::string_view line, int column);
 
 // "a, b or c".
 std::string one_of(std::span<const std::string_view> names);

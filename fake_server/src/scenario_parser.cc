@@ -33,6 +33,7 @@
 
 #include "scenario_lexer.h"
 #include "scenario_statements.h"
+#include "sockcheck/escape.h"
 #include "sockcheck/scenario_parser.h"
 
 namespace sockcheck {
@@ -40,10 +41,20 @@ namespace sockcheck {
 using scenario_parsing::kMaxInput;
 
 std::string ParseError::to_string() const {
-  const std::string name = file.empty() ? std::string("<input>") : file;
-  if (where.line <= 0) return name + ": " + message;
+  // The message is built from quoted (escaped) source text already; it is
+  // escaped again only so that no message can ever break the promise.
+  const auto safe = [](std::string_view text) {
+    return escape_bytes(text, std::string_view::npos, kSourceText);
+  };
+  const std::string name = file.empty() ? std::string("<input>") : safe(file);
+  if (where.line <= 0) return name + ": " + safe(message);
   return name + ":" + std::to_string(where.line) + ":" +
-         std::to_string(where.column) + ": " + message;
+         std::to_string(where.column) + ": " + safe(message);
+}
+
+std::string ParseError::excerpt() const {
+  if (line_text.empty()) return "";
+  return "  " + line_text + "\n  " + std::string(caret, ' ') + "^\n";
 }
 
 ParseResult parse_scenario(std::string_view text, std::string_view file_name) {

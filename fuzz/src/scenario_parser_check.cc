@@ -24,6 +24,14 @@ long line_length(std::string_view text, int n) {
   return static_cast<long>(end - start);
 }
 
+bool printable_ascii(std::string_view text) {
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
 std::string shown(std::string_view text) {
   std::string out;
   for (const char ch : text.substr(0, 400)) {
@@ -57,6 +65,13 @@ int check_scenario_parser(const std::uint8_t* data, std::size_t size) {
                               e.where.column <= len + 1,
                           "error-location",
                           "error: " + e.to_string() + "\ninput:\n" + shown(text));
+    SOCKCHECK_FUZZ_ASSERT(printable_ascii(e.to_string()) &&
+                              printable_ascii(e.line_text) &&
+                              e.line_text.size() <= kMaxLineText &&
+                              e.caret <= e.line_text.size(),
+                          "error-display",
+                          "error: " + e.to_string() + "\nline: " +
+                              shown(e.line_text) + "\ninput:\n" + shown(text));
     return 0;
   }
   const std::string printed = print_scenario(*r.scenario);

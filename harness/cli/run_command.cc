@@ -236,18 +236,6 @@ std::optional<std::vector<fs::path>> expand_paths(const std::vector<std::string>
   return files;
 }
 
-void print_parse_error(std::ostream& err, const ParseError& e) {
-  err << e.to_string() << "\n";
-  if (!e.line_text.empty() && e.where.column > 0) {
-    std::string caret;
-    const auto col = static_cast<std::size_t>(e.where.column - 1);
-    for (std::size_t i = 0; i < col && i < e.line_text.size(); ++i) {
-      caret += e.line_text[i] == '\t' ? '\t' : ' ';
-    }
-    err << "  " << e.line_text << "\n  " << caret << "^\n";
-  }
-}
-
 bool matches(const std::string& name, const std::vector<std::string>& filters) {
   if (filters.empty()) return true;
   for (const std::string& f : filters) {
@@ -303,7 +291,7 @@ int run_main(std::span<const std::string_view> args, Streams io) {
     } else {
       ++broken;
       if (parsed.error) {
-        print_parse_error(io.err, *parsed.error);
+        io.err << parsed.error->to_string() << "\n" << parsed.error->excerpt();
       } else {
         io.err << file.string() << ": cannot be parsed\n";
       }

@@ -174,18 +174,6 @@ class SignalWatcher {
   std::thread thread_;
 };
 
-void print_parse_error(std::ostream& err, const ParseError& e) {
-  err << e.to_string() << "\n";
-  if (!e.line_text.empty() && e.where.column > 0) {
-    std::string caret;
-    const auto col = static_cast<std::size_t>(e.where.column - 1);
-    for (std::size_t i = 0; i < col && i < e.line_text.size(); ++i) {
-      caret += e.line_text[i] == '\t' ? '\t' : ' ';
-    }
-    err << "  " << e.line_text << "\n  " << caret << "^\n";
-  }
-}
-
 }  // namespace
 
 int serve_main(std::span<const std::string_view> args, Streams io) {
@@ -240,7 +228,7 @@ int serve_main(std::span<const std::string_view> args, Streams io) {
   ParseResult parsed = load_scenario_file(opt.scenario_path);
   if (!parsed.ok()) {
     if (parsed.error) {
-      print_parse_error(io.err, *parsed.error);
+      io.err << parsed.error->to_string() << "\n" << parsed.error->excerpt();
     } else {
       io.err << opt.scenario_path << ": cannot be parsed\n";
     }

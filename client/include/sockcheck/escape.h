@@ -12,7 +12,10 @@
 // that byte is then written \xHH like the others: the oracle's evidence
 // spells NUL \x00, the fuzz reports spell NUL and tab \x00 and \x09, and the
 // console and XML escapers call this only for bytes they cannot show, all
-// as \xHH (kOnlyHexEscapes).
+// as \xHH (kOnlyHexEscapes). Source text quoted for people, next to the
+// file it comes from (the scenario parser's messages and the line under
+// them), keeps \ and " as they are too (kSourceText): it is never read back,
+// and must look like the source.
 //
 // The text reads back to the same bytes when a reader takes exactly two hex
 // digits after \x and nothing more after \0, as the scenario language
@@ -33,17 +36,23 @@
 namespace sockcheck {
 
 // Which control bytes get their short escape. A byte whose name is off is
-// written \xHH. \\ and \" are not optional: without them the text would not
-// read back.
+// written \xHH.
 struct EscapeNames {
   bool newline = true;          // \n, else \x0a
   bool carriage_return = true;  // \r, else \x0d
   bool tab = true;              // \t, else \x09
   bool nul = true;              // \0, else \x00
+  // \\ and \", without which the text would not read back; else both as
+  // they are. Off only for text that is shown and never read back.
+  bool backslash_and_quote = true;
 };
 
 // Every non-printable byte as \xHH.
-inline constexpr EscapeNames kOnlyHexEscapes{false, false, false, false};
+inline constexpr EscapeNames kOnlyHexEscapes{false, false, false, false, true};
+
+// Printable ASCII exactly as it is, \ and " included; every other byte as
+// \xHH. Still one line of printable ASCII whatever the input.
+inline constexpr EscapeNames kSourceText{false, false, false, false, false};
 
 // `bytes` escaped as above, without quotes; cut in the middle when
 // bytes.size() > max. An empty input gives "".
