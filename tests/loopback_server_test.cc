@@ -666,6 +666,28 @@ TEST(LoopbackServerTest, StartRejectsBadAndNonLoopbackAddresses) {
   }
 }
 
+TEST(LoopbackServerTest, StartRejectsIpv4MappedAddressesNamingTheIpv4Form) {
+  // An IPv4 address in IPv6 form: rejected before any socket is made (its
+  // IPv6 sockets are IPv6-only), loopback or not, with the address to use.
+  const Scenario sc = MakeScenario({ReadUntilFin()});
+  for (const auto& [mapped, plain] :
+       {std::pair{"::ffff:127.0.0.1", "127.0.0.1"},
+        std::pair{"::FFFF:127.1.2.3", "127.1.2.3"},
+        std::pair{"::ffff:10.0.0.1", "10.0.0.1"}}) {
+    LoopbackServer server;
+    LoopbackServerOptions options;
+    options.listen_address = mapped;
+    options.allow_non_loopback = true;  // the address form is the problem
+    const LoopbackStart s = server.start(sc, options);
+    EXPECT_FALSE(s.ok()) << mapped;
+    EXPECT_EQ(s.problem, LoopbackStart::Problem::bad_address) << s.error;
+    EXPECT_EQ(s.error, std::string(mapped) +
+                           " is an IPv4-mapped IPv6 address; listen on " +
+                           plain + " instead (the server's IPv6 sockets "
+                           "are IPv6-only)");
+  }
+}
+
 TEST(LoopbackServerTest, BindConflictNamesTheCall) {
   LoopbackServer first;
   const Endpoint ep = StartOrDie(first, MakeScenario({ReadUntilFin()}));

@@ -223,6 +223,9 @@ TEST_F(ServeCliTest, UsageErrorsExitTwo) {
       {{"serve", ok, "--events=yes"}, "--events takes no value"},
       {{"serve", ok, "--listen", "0.0.0.0:0"},
        "Add --allow-non-loopback to bind it anyway."},
+      {{"serve", ok, "--listen", "[::ffff:127.0.0.1]:0"},
+       "sockcheck serve: ::ffff:127.0.0.1 is an IPv4-mapped IPv6 address; "
+       "listen on 127.0.0.1 instead"},
   };
   for (const auto& [args, message] : cases) {
     const auto r = run_sockcheck(args);

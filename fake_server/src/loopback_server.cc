@@ -391,6 +391,16 @@ LoopbackStart LoopbackServer::start(const Scenario& scenario,
                 "' is not a numeric IPv4 or IPv6 address",
             Problem::bad_address};
   }
+  // A dual-stack socket would be needed to listen on it, whose behaviour
+  // depends on the host; the IPv4 address itself gives the same connection.
+  if (!addr->mapped_ipv4.empty()) {
+    return {{},
+            options.listen_address +
+                " is an IPv4-mapped IPv6 address; listen on " +
+                addr->mapped_ipv4 +
+                " instead (the server's IPv6 sockets are IPv6-only)",
+            Problem::bad_address};
+  }
   const std::string where =
       format_endpoint({options.listen_address, options.port});
   if (!addr->loopback && !options.allow_non_loopback) {
@@ -418,6 +428,8 @@ LoopbackStart LoopbackServer::start(const Scenario& scenario,
   if (::setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) {
     return fail("setsockopt(TCP_NODELAY)");
   }
+  // "::1" means IPv6 only, whatever net.ipv6.bindv6only says (and why
+  // IPv4-mapped addresses are refused above).
   if (addr->family == AF_INET6 &&
       ::setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0) {
     return fail("setsockopt(IPV6_V6ONLY)");

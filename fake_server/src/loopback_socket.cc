@@ -109,9 +109,12 @@ std::optional<Address> parse_address(const std::string& text,
     std::memcpy(&a.storage, &sin6, sizeof sin6);
     a.length = sizeof sin6;
     a.family = AF_INET6;
-    // ::1, or ::ffff:127.x.y.z (an IPv4 loopback address in IPv6 form).
-    a.loopback = IN6_IS_ADDR_LOOPBACK(&v6) ||
-                 (IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+    a.loopback = IN6_IS_ADDR_LOOPBACK(&v6);
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+      char text4[INET_ADDRSTRLEN] = {};
+      ::inet_ntop(AF_INET, &v6.s6_addr[12], text4, sizeof text4);
+      a.mapped_ipv4 = text4;
+    }
     return a;
   }
   return std::nullopt;

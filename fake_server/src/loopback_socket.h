@@ -68,7 +68,10 @@ struct Address {
   sockaddr_storage storage{};
   socklen_t length = 0;
   int family = AF_UNSPEC;
-  bool loopback = false;
+  bool loopback = false;  // 127.0.0.0/8 or ::1
+  // For an IPv4-mapped IPv6 address (::ffff:a.b.c.d), its IPv4 form
+  // ("a.b.c.d"): start() refuses these, see docs/loopback-server.md.
+  std::string mapped_ipv4;
 };
 
 // Only numeric IPv4 and IPv6 addresses; no name lookup.

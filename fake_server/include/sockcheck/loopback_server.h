@@ -62,7 +62,9 @@
 namespace sockcheck {
 
 struct LoopbackServerOptions {
-  // A numeric IPv4 or IPv6 address ("127.0.0.1", "::1"; no brackets).
+  // A numeric IPv4 or IPv6 address ("127.0.0.1", "::1"; no brackets). An
+  // IPv4-mapped IPv6 address (::ffff:127.0.0.1) is refused (bad_address):
+  // IPv6 sockets are IPv6-only, so the IPv4 form must be used.
   std::string listen_address = "127.0.0.1";
   std::uint16_t port = 0;  // 0: the kernel picks a free port
   // Connections to accept; after the last one the listening socket is
@@ -88,7 +90,8 @@ struct LoopbackStart {
   // Why start() failed, so a CLI can tell a usage error from a system error.
   enum class Problem {
     none,
-    bad_address,      // listen_address is not a numeric IPv4/IPv6 address
+    bad_address,      // listen_address is not a numeric IPv4/IPv6 address,
+                      // or is an IPv4-mapped IPv6 one
     not_loopback,     // a non-loopback address without allow_non_loopback
     already_started,  // start() was called before on this object
     system,           // a socket call failed (address in use, ...)
