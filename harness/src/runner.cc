@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 
 #include "sockcheck/loopback_server.h"
 #include "sockcheck/posix_transport.h"
@@ -28,11 +29,7 @@ const RuleResult* ScenarioRun::rule(Rule r) const {
 }
 
 std::vector<const RuleResult*> ScenarioRun::violations() const {
-  std::vector<const RuleResult*> out;
-  for (const RuleResult& rr : rules) {
-    if (rr.verdict == Verdict::violates) out.push_back(&rr);
-  }
-  return out;
+  return violations_cause_first(rules);
 }
 
 namespace {
@@ -219,6 +216,11 @@ void run_on_sim(ScenarioRun& out, ClientUnderTest& client, const RunOptions& o) 
   out.client.close_calls = counts.connections > 0 ? counts.closes : 0;
   out.client.calls_after_close = counts.calls_after_close;
   out.client.sends_after_shutdown = counts.sends_after_shutdown;
+  std::uint64_t injected = 0;
+  for (int n = 1; n <= sim.connection_count(); ++n) {
+    injected += sim.client_calls(n).injected;
+  }
+  out.client.faults_injected = static_cast<int>(std::min<std::uint64_t>(injected, INT_MAX));
   if (o.keep_trace) out.trace = sim.trace();
 }
 
@@ -360,9 +362,10 @@ ScenarioRun run_scenario(const Scenario& scenario, ClientUnderTest& client,
   ScenarioRun out;
   out.scenario = with_overrides(scenario, options);
   out.transport = options.transport;
-  out.model = derive_model(out.scenario, options.transport == TransportKind::sim
-                                             ? WindowModel::exact
-                                             : WindowModel::at_least);
+  out.model = derive_model(out.scenario,
+                           options.transport == TransportKind::sim ? WindowModel::exact
+                                                                   : WindowModel::at_least,
+                           options.contract);
   const auto wall_start = std::chrono::steady_clock::now();
   if (options.transport == TransportKind::sim) {
     if (!client.in_process()) {

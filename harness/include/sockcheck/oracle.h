@@ -50,6 +50,20 @@ inline constexpr std::array<Rule, 8> kAllRules{
 
 enum class Verdict { conforms, violates, not_applicable };
 
+// What the client under test promises about time: its timeout contract.
+//  - total: one deadline for the whole exchange, from the connect (the
+//    reference client; `{timeout_ms}` in a command);
+//  - idle: the timer restarts whenever something arrives (nc -w, socat -T,
+//    ncat -i), so a trickle with short gaps may take longer than the
+//    timeout and still succeed;
+//  - none: no timeout; the client waits as long as the server keeps the
+//    connection open, and only a hang (killed at the deadline) fails it.
+// docs/conformance.md explains how each changes the verdicts.
+enum class TimeoutContract { total, idle, none };
+[[nodiscard]] std::string_view to_string(TimeoutContract c) noexcept;
+// "total" / "idle" / "none"; nullopt for anything else.
+[[nodiscard]] std::optional<TimeoutContract> parse_timeout_contract(std::string_view text);
+
 [[nodiscard]] std::string_view to_string(Rule r) noexcept;
 [[nodiscard]] std::string_view to_string(Verdict v) noexcept;
 
@@ -75,9 +89,19 @@ struct Model {
   // A successful outcome is possible, so the client must keep its side of
   // the connection open until it has read the server's FIN.
   bool client_must_wait_for_fin = false;
-  // The scenario exercises short sends, partial reads or injected EINTR /
-  // EAGAIN (syscall-robust applies).
+  // The script makes the client's calls come back short (short sends
+  // behind a small receive buffer, partial reads of a chunked write).
   bool stresses_syscalls = false;
+  // The scenario injects EINTR / EAGAIN (`inject` lines): syscall-robust
+  // applies where the run says they were injected (ClientRun::faults_injected).
+  bool injects_faults = false;
+  // The timeout contract the model was derived for.
+  TimeoutContract contract = TimeoutContract::total;
+  // Non-empty when an orderly close reaches the client only after its
+  // timeout (by its contract) has run out: a client that then reports
+  // success kept waiting past its timeout, which bounded flags (the outcome
+  // itself is honest). Says why.
+  std::string late_success;
   // The client must have finished by then (its timeout plus slack).
   Duration max_duration{};
   // Why: one line per derivation step, for reports ("close with 9 unread
@@ -98,7 +122,8 @@ struct Model {
 enum class WindowModel { exact, at_least };
 
 Model derive_model(const Scenario& scenario,
-                   WindowModel windows = WindowModel::at_least);
+                   WindowModel windows = WindowModel::at_least,
+                   TimeoutContract contract = TimeoutContract::total);
 
 // Timings within this margin of the client's timeout may go either way on
 // a real machine (100 ms plus a tenth of the timeout), so the model allows
@@ -123,6 +148,9 @@ struct ClientRun {
   int connections = -1;            // in process: connections it opened (-1 unknown)
   int calls_after_close = -1;      // in process: seam calls after close()
   int sends_after_shutdown = -1;   // in process: send() after shutdown_write()
+  // Syscall faults (EINTR, EAGAIN) really injected into the client's calls
+  // in this run; -1 when the executor cannot inject them (loopback today).
+  int faults_injected = -1;
   std::string diagnostics;         // stderr of a program, error text
 };
 
@@ -130,6 +158,10 @@ struct RuleResult {
   Rule rule = Rule::honest_outcome;
   Verdict verdict = Verdict::not_applicable;
   std::string evidence;  // why, with expected vs observed for violations
+  // A violation that is a consequence of another rule's violation in the
+  // same run (a reply missing because the client never half-closed): the
+  // other rule is the root cause, reported first.
+  std::optional<Rule> follows_from = std::nullopt;
 };
 
 // Judges every rule in kAllRules order. `observations` are the server's
@@ -138,6 +170,10 @@ struct RuleResult {
 std::vector<RuleResult> judge(const Scenario& scenario, const Model& model,
                               const ClientRun& run,
                               const std::vector<ServerObservation>& observations);
+
+// The violated rules among `rules`, root causes first (in rule order), then
+// the violations that follow from them (RuleResult::follows_from).
+std::vector<const RuleResult*> violations_cause_first(const std::vector<RuleResult>& rules);
 
 // A short, readable rendering of bytes for evidence: printable ASCII as is,
 // escapes for the rest, cut in the middle beyond `max` characters.
