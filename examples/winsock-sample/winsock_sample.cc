@@ -14,13 +14,20 @@
 // standard error.
 //
 // Usage: winsock-sample.exe HOST PORT < request > reply
+//
+// Built natively too (posix_winsock.h), as the same program for Linux.
+#include <cstdio>
+
+#if defined(_WIN32)
 #include <winsock2.h>
 #include <ws2tcpip.h>
 
 #include <fcntl.h>
 #include <io.h>
+#else
+#include "posix_winsock.h"  // the native twin, for comparison only
+#endif
 
-#include <cstdio>
 #include <string>
 
 namespace {
