@@ -10,6 +10,7 @@
 #include "sockcheck/script_plan.h"
 #include "sockcheck/sim_transport.h"
 #include "program_runner.h"
+#include "wine_session.h"
 
 namespace sockcheck {
 
@@ -175,8 +176,24 @@ class ProgramClient final : public ClientUnderTest {
         argv.push_back(substitute_placeholders(word, ctx.endpoint, ctx.timeout));
       }
     }
-    const ProgramResult p =
-        run_program_with_input(argv, ctx.request, ctx.scenario.deadline());
+    std::string wine_error;
+    if (!argv.empty() && is_windows_program(argv.front()) && !options_.shell) {
+      if (!wine_) {
+        const auto tools = find_wine();
+        if (tools) {
+          wine_ = WineSession::start(*tools, &wine_error);
+        } else {
+          wine_error = wine_missing_error(argv.front());
+        }
+      }
+      if (wine_) argv = wine_->wrap(std::move(argv));
+    }
+    ProgramResult p;
+    if (wine_error.empty()) {
+      p = run_program_with_input(argv, ctx.request, ctx.scenario.deadline());
+    } else {
+      p.start_error = wine_error;
+    }
     ClientRun run;
     run.in_process = false;
     run.killed_at_deadline = p.killed;
@@ -191,6 +208,9 @@ class ProgramClient final : public ClientUnderTest {
 
  private:
   ProgramOptions options_;
+  // The run's Wine prefix, made by the first scenario that runs a Windows
+  // program, stopped with the client (wine_session.h).
+  std::unique_ptr<WineSession> wine_;
 };
 
 Scenario with_overrides(const Scenario& s, const RunOptions& o) {
@@ -283,6 +303,9 @@ std::unique_ptr<ClientUnderTest> program_client(const ProgramOptions& options,
   const auto words = split_command(options.command);
   if (!words) return fail("unbalanced quotes in the client command");
   if (words->empty()) return fail("the client command is empty");
+  if (!options.shell && is_windows_program(words->front()) && !find_wine()) {
+    return fail(wine_missing_error(words->front()));
+  }
   return std::make_unique<ProgramClient>(options);
 }
 
