@@ -109,6 +109,7 @@ std::string print_scenario(const Scenario& s) {
   line("timeout " + format_duration(s.client_timeout));
   if (s.seed != 0) line("seed " + std::to_string(s.seed));
   if (s.reset_mode == ResetMode::windows_like) line("reset-mode windows");
+  if (s.level == Level::should) line("level should");
   for (const auto& inj : s.injections) {
     line("inject " + std::string(call_text(inj.call)) + " " +
          error_text(inj.error) + " every " + std::to_string(inj.every));

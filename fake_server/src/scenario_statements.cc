@@ -30,12 +30,12 @@ constexpr std::string_view kStepWords[] = {
     "sleep",  "half-close", "close", "reset",   "hang"};
 constexpr std::string_view kLineWords[] = {
     "scenario", "description", "request", "timeout",    "seed",
-    "reset-mode", "inject",    "connection", "expect"};
+    "reset-mode", "level",     "inject",    "connection", "expect"};
 constexpr std::string_view kAllWords[] = {
     "accept",      "refuse",     "read",       "recv-buffer", "write",
     "sleep",       "half-close", "close",      "reset",       "hang",
     "scenario",    "description", "request",   "timeout",     "seed",
-    "reset-mode",  "inject",     "connection", "expect"};
+    "reset-mode",  "level",      "inject",     "connection", "expect"};
 constexpr std::string_view kOutcomeWords[] = {
     "closed", "reset", "timed-out", "refused", "connect-failed", "error"};
 constexpr std::string_view kExpectWords[] = {
@@ -99,6 +99,7 @@ bool Parser::parse_line() {
   if (w == "timeout") return parse_timeout(t);
   if (w == "seed") return parse_seed(t);
   if (w == "reset-mode") return parse_reset_mode(t);
+  if (w == "level") return parse_level(t);
   if (w == "inject") return parse_inject(t);
   if (w == "connection") return parse_connection(t);
   if (w == "expect") return parse_expect(t);
@@ -181,6 +182,20 @@ bool Parser::parse_seed(const Token& k) {
   if (!once(seed_line_, k, "seed")) return false;
   return number_value("a number after 'seed'", UINT64_MAX, s_.seed) &&
          expect_end();
+}
+
+bool Parser::parse_level(const Token& k) {
+  if (!once(level_line_, k, "level")) return false;
+  Token t;
+  if (!word_for(t, "must or should after 'level'")) return false;
+  if (t.raw == "must") {
+    s_.level = Level::must;
+  } else if (t.raw == "should") {
+    s_.level = Level::should;
+  } else {
+    return fail(t.column, "unknown level " + quote(t.raw) + " (expected must or should)");
+  }
+  return expect_end();
 }
 
 bool Parser::parse_reset_mode(const Token& k) {

@@ -43,6 +43,7 @@ class Parser : ValueParser {
   bool parse_timeout(const Token& k);
   bool parse_seed(const Token& k);
   bool parse_reset_mode(const Token& k);
+  bool parse_level(const Token& k);
   bool parse_inject(const Token& k);
   bool parse_connection(const Token& k);
   bool parse_expect(const Token& k);
@@ -77,6 +78,7 @@ class Parser : ValueParser {
   int timeout_line_ = 0;
   int seed_line_ = 0;
   int reset_mode_line_ = 0;
+  int level_line_ = 0;
   int expect_outcome_line_ = 0;
   int expect_response_line_ = 0;
   int expect_received_line_ = 0;

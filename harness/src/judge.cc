@@ -250,6 +250,16 @@ RuleResult honest_outcome(const Facts& f) {
     if (f.m.allows_success()) {
       return result(r, Verdict::conforms, "reported success after an orderly close");
     }
+    if (f.run.platform == ClientPlatform::wine && f.m.allows(Outcome::reset)) {
+      RuleResult hidden = result(
+          r, Verdict::not_applicable,
+          "unreachable under Wine: the server reset the connection, and Wine 8 reports an "
+          "RST that arrives while no receive is pending as an orderly close (recv returns "
+          "0, no error; docs/windows.md, divergence 1), so a success cannot be told from "
+          "an honest reading of what the program was shown");
+      hidden.unreachable_on_platform = true;
+      return hidden;
+    }
     std::string why = f.m.reasoning.empty() ? "" : " (" + f.m.reasoning.back() + ")";
     return result(r, Verdict::violates,
                   "reported success, but a conforming client must report failure; " +

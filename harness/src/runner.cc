@@ -177,7 +177,9 @@ class ProgramClient final : public ClientUnderTest {
       }
     }
     std::string wine_error;
-    if (!argv.empty() && is_windows_program(argv.front()) && !options_.shell) {
+    const bool under_wine =
+        !argv.empty() && is_windows_program(argv.front()) && !options_.shell;
+    if (under_wine) {
       if (!wine_) {
         const auto tools = find_wine();
         if (tools) {
@@ -203,6 +205,7 @@ class ProgramClient final : public ClientUnderTest {
     run.response = p.out;
     run.diagnostics = p.err;
     if (!p.start_error.empty()) run.diagnostics = p.start_error;
+    if (under_wine) run.platform = ClientPlatform::wine;
     return run;
   }
 

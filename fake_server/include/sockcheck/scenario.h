@@ -131,6 +131,16 @@ enum class ResetMode {
   windows_like,  // unread data is discarded, recv fails at once
 };
 
+// How binding a scenario is, in the sense of RFC 2119: a MUST scenario
+// checks what every correct client of the pattern does; a SHOULD scenario
+// checks what a robust one does, where a client that does not may still be
+// right for the servers it talks to (docs/conformance.md says why for each).
+// `sockcheck run` fails on a SHOULD violation only with --strict.
+enum class Level { must, should };
+[[nodiscard]] constexpr std::string_view to_string(Level l) noexcept {
+  return l == Level::must ? "MUST" : "SHOULD";
+}
+
 // What is expected of the client, beyond what the oracle derives from the
 // script. Unset fields add nothing.
 struct Expectations {
@@ -150,6 +160,7 @@ struct Scenario {
   Duration client_timeout = std::chrono::seconds(5);  // `timeout 5s`
   std::uint64_t seed = 0;   // `seed N`: for the sim's choices, if any
   ResetMode reset_mode = ResetMode::linux_like;       // `reset-mode windows`
+  Level level = Level::must;                          // `level should`
   std::vector<ConnectionScript> scripts;
   std::vector<Injection> injections;
   Expectations expect;
@@ -178,7 +189,7 @@ struct Scenario {
   friend bool operator==(const Scenario& a, const Scenario& b) {
     return a.name == b.name && a.description == b.description &&
            a.request == b.request && a.client_timeout == b.client_timeout &&
-           a.seed == b.seed && a.reset_mode == b.reset_mode &&
+           a.seed == b.seed && a.reset_mode == b.reset_mode && a.level == b.level &&
            a.scripts == b.scripts && a.injections == b.injections &&
            a.expect == b.expect;
   }

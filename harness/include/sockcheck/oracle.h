@@ -132,8 +132,14 @@ Model derive_model(const Scenario& scenario,
 // Outcomes as scenarios spell them, joined by '|' ("closed|reset").
 [[nodiscard]] std::string outcomes_text(const std::vector<Outcome>& outcomes);
 
+// Where the client ran. Under Wine some of what the peer did cannot reach
+// the program as it would on Windows or Linux (docs/windows.md), and the
+// verdicts that depend on it are n/a there.
+enum class ClientPlatform { native, wine };
+
 // What the harness observed of the client in one run.
 struct ClientRun {
+  ClientPlatform platform = ClientPlatform::native;
   bool in_process = false;
   // In process: the outcome the client reported. External programs only
   // report success (exit 0) or failure.
@@ -162,6 +168,9 @@ struct RuleResult {
   // same run (a reply missing because the client never half-closed): the
   // other rule is the root cause, reported first.
   std::optional<Rule> follows_from = std::nullopt;
+  // n/a only because the client's platform hides what the verdict needs
+  // (the evidence names the divergence); reports count these apart.
+  bool unreachable_on_platform = false;
 };
 
 // Judges every rule in kAllRules order. `observations` are the server's
