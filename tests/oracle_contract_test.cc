@@ -15,17 +15,14 @@
 
 #include "sockcheck/oracle.h"
 #include "sockcheck/scenario_parser.h"
+#include "support/scenario_text.h"
 
 namespace sockcheck {
 namespace {
 
 using namespace std::chrono_literals;
 
-Scenario parse(const std::string& text) {
-  ParseResult r = parse_scenario(text, "<test>");
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error->to_string());
-  return r.ok() ? *r.scenario : Scenario{};
-}
+using testing::parse;
 
 // 30 bytes, one every 100 ms, then close: 3 s in all against a 1 s timeout.
 const char* kTrickle =
@@ -70,14 +67,7 @@ std::vector<RuleResult> judged(const char* text, TimeoutContract c, const Client
   return judge(s, derive_model(s, WindowModel::at_least, c), run, {obs});
 }
 
-const RuleResult& rule(const std::vector<RuleResult>& rules, Rule r) {
-  for (const RuleResult& x : rules) {
-    if (x.rule == r) return x;
-  }
-  static const RuleResult none{};
-  ADD_FAILURE() << "no verdict for " << to_string(r);
-  return none;
-}
+using testing::rule;
 
 TEST(TimeoutContract, NamesRoundTrip) {
   for (TimeoutContract c :

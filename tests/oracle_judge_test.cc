@@ -16,17 +16,14 @@
 
 #include "sockcheck/oracle.h"
 #include "sockcheck/scenario_parser.h"
+#include "support/scenario_text.h"
 
 namespace sockcheck {
 namespace {
 
 using namespace std::chrono_literals;
 
-Scenario parse(const std::string& text) {
-  ParseResult r = parse_scenario(text, "<test>");
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error->to_string());
-  return r.ok() ? *r.scenario : Scenario{};
-}
+using testing::parse;
 
 // The server read the whole request until the client's FIN, then hangs:
 // the client must time out (after 1 s) and must have half-closed.

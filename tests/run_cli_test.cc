@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "support/run_process.h"
+#include "support/temp_dir.h"
 
 namespace sockcheck {
 namespace {
@@ -34,6 +35,7 @@ using ::testing::Not;
 using testing::CliRun;
 using testing::run_program;
 using testing::run_sockcheck;
+using testing::TempDir;
 
 const fs::path kSuite = fs::path(SOCKCHECK_SOURCE_DIR) / "corpora" / "scenarios";
 const std::string kFaulty = SOCKCHECK_FAULTY_CLIENT;
@@ -77,34 +79,6 @@ std::string last_line(const std::string& out) {
   return nl == std::string::npos ? s : s.substr(nl + 1);
 }
 
-// A folder of scenario files the test writes, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("sockcheck-run-cli-" + std::to_string(::getpid()) +
-                                         "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string write(const std::string& name, const std::string& text) const {
-    const fs::path p = path_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
-  [[nodiscard]] std::string path() const { return path_.string(); }
-  [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
 std::string simple_scenario(const std::string& name) {
   return "scenario " + name +
          "\nrequest \"ping\\n\"\ntimeout 2s\nconnection 1+\n  read until-fin\n"
@@ -123,8 +97,9 @@ TEST(RunCli, HelpDocumentsOptionsAndExitStatuses) {
   EXPECT_EQ(r.status, 0) << r.err;
   for (const char* text : {"--client-cmd", "--shell", "--transport sim|tcp", "--repeat N",
                            "--seed N", "--timeout DURATION", "--filter", "--junit FILE",
-                           "--json FILE", "--verbose", "--quiet", "exit status:",
-                           "0  every run", "1  a rule was violated", "2  usage error"}) {
+                           "--json FILE", "--verbose", "--quiet", "--strict", "--baseline FILE",
+                           "--write-baseline FILE", "exit status:", "0  no violation",
+                           "1  a MUST violation", "2  usage error"}) {
     EXPECT_THAT(r.out, HasSubstr(text));
   }
   const CliRun top = run_sockcheck({"--help"});

@@ -114,7 +114,7 @@ inject recv EINTR every 3
 inject send EAGAIN
 inject wait EINTR every 1
 inject shutdown EAGAIN every 2
-
+level should
 connection 1
   refuse
 connection 2-3
@@ -177,6 +177,9 @@ TEST(ScenarioParser, ScenarioWideLines) {
   EXPECT_EQ(s.reset_mode, ResetMode::linux_like);
   EXPECT_EQ(must_parse("scenario t\nreset-mode windows\n").reset_mode,
             ResetMode::windows_like);
+  EXPECT_EQ(s.level, Level::must);
+  EXPECT_EQ(must_parse("scenario t\nlevel should\n").level, Level::should);
+  EXPECT_EQ(must_parse("scenario t\nlevel must\n").level, Level::must);
 }
 
 TEST(ScenarioParser, StringEscapes) {
@@ -466,7 +469,7 @@ const ErrorCase kErrors[] = {
      "t.scn:2:1: unknown keyword 'frobnicate' (expected a step: accept, "
      "refuse, read, recv-buffer, write, sleep, half-close, close, reset or "
      "hang; or a line: scenario, description, request, timeout, seed, "
-     "reset-mode, inject, connection or expect)"},
+     "reset-mode, level, inject, connection or expect)"},
     {"LineStartsWithString", S + "\"write\"\n",
      "t.scn:2:1: expected a keyword, found '\"write\"'"},
     {"LineStartsWithPipe", S + "  | close\n",
@@ -486,7 +489,7 @@ const ErrorCase kErrors[] = {
      "t.scn:2:1: unknown keyword '\\xc3\\xa9t\\xc3\\xa9' (expected a step: "
      "accept, refuse, read, recv-buffer, write, sleep, half-close, close, "
      "reset or hang; or a line: scenario, description, request, timeout, "
-     "seed, reset-mode, inject, connection or expect)"},
+     "seed, reset-mode, level, inject, connection or expect)"},
     // Strings.
     {"UnterminatedString", S + "request \"abc\n",
      "t.scn:2:9: unterminated string (a string ends on the line it starts)"},
@@ -537,6 +540,12 @@ const ErrorCase kErrors[] = {
      "line"},
     {"DuplicateResetMode", S + "reset-mode linux\nreset-mode windows\n",
      "t.scn:3:1: duplicate 'reset-mode' (first on line 2)"},
+    {"UnknownLevel", S + "level may\n",
+     "t.scn:2:7: unknown level 'may' (expected must or should)"},
+    {"MissingLevel", S + "level\n",
+     "t.scn:2:6: expected must or should after 'level', found end of line"},
+    {"DuplicateLevel", S + "level must\nlevel should\n",
+     "t.scn:3:1: duplicate 'level' (first on line 2)"},
     // Injections.
     {"InjectUnknownCall", S + "inject connect EINTR\n",
      "t.scn:2:8: unknown call 'connect' (expected send, recv, wait or shutdown)"},
@@ -972,6 +981,7 @@ request "GET / HTTP/1.0\r\n\r\n"
 timeout 1500ms
 seed 42
 reset-mode windows
+level should
 inject recv EINTR every 3
 inject send EAGAIN every 1
 inject wait EINTR every 1

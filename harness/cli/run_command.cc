@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <set>
@@ -28,6 +29,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "sockcheck/baseline.h"
 #include "sockcheck/report.h"
 #include "sockcheck/runner.h"
 #include "sockcheck/scenario_parser.h"
@@ -88,6 +90,13 @@ constexpr std::string_view kHelp =
     "                        observations under each run\n"
     "  --quiet               print no progress line for a run that passed\n"
     "                        (failures and the summary are still printed)\n"
+    "  --strict              fail on SHOULD violations too (scenarios marked\n"
+    "                        `level should`), and on baseline entries that now\n"
+    "                        pass\n"
+    "  --baseline FILE       known violations (lines SCENARIO RULE LEVEL): the\n"
+    "                        run fails only on violations not in FILE, and says\n"
+    "                        which entries now pass\n"
+    "  --write-baseline FILE write this run's violations to FILE as a baseline\n"
     "  -h, --help            this text\n"
     "\n"
     "output: one line per run, `[ 7/42] reset-mid-response (tcp) ... ok 12 ms`\n"
@@ -96,11 +105,16 @@ constexpr std::string_view kHelp =
     "the totals, ending with a line `N passed, M failed`.\n"
     "\n"
     "exit status:\n"
-    "  0  every run of every scenario kept every rule\n"
-    "  1  a rule was violated in some run (or a run could not be carried out)\n"
-    "  2  usage error, a PATH that does not exist, or a scenario file that\n"
-    "     does not parse (each printed as file:line:col: message; nothing\n"
-    "     is run)\n";
+    "  0  no violation that fails the run: every MUST scenario kept every\n"
+    "     rule, or its violations are all in the --baseline (SHOULD\n"
+    "     violations are reported and fail only with --strict); with\n"
+    "     --write-baseline alone, the baseline was written\n"
+    "  1  a MUST violation (not in the --baseline), a SHOULD one with\n"
+    "     --strict, a baseline entry that now passes with --strict, or a run\n"
+    "     that could not be carried out\n"
+    "  2  usage error, a PATH that does not exist, a scenario or baseline\n"
+    "     file that does not parse (each printed as file:line:col: message;\n"
+    "     nothing is run), or a report file that cannot be written\n";
 
 struct Options {
   std::vector<std::string> paths;
@@ -116,6 +130,9 @@ struct Options {
   std::optional<std::string> json;
   bool verbose = false;
   bool quiet = false;
+  bool strict = false;
+  std::optional<std::string> baseline;
+  std::optional<std::string> write_baseline;
 };
 
 int usage_error(Streams io, const std::string& message) {
@@ -137,18 +154,20 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
       io.out << kHelp;
       return kExitOk;
     }
-    if (name == "--shell" || name == "--verbose" || name == "--quiet") {
+    if (name == "--shell" || name == "--verbose" || name == "--quiet" || name == "--strict") {
       if (!r.flag()) return usage_error(io, name + " takes no value");
       if (name == "--shell") opt.shell = true;
       if (name == "--verbose") opt.verbose = true;
       if (name == "--quiet") opt.quiet = true;
+      if (name == "--strict") opt.strict = true;
       continue;
     }
     const bool takes_value = name == "--client-cmd" || name == "--transport" ||
                              name == "--repeat" || name == "--seed" ||
                              name == "--timeout" || name == "--filter" ||
                              name == "--junit" || name == "--json" ||
-                             name == "--client-timeout";
+                             name == "--client-timeout" || name == "--baseline" ||
+                             name == "--write-baseline";
     if (!takes_value) return usage_error(io, "unknown option '" + std::string(r.arg()) + "'");
     const auto v = r.value();
     if (!v) return usage_error(io, name + " needs a value");
@@ -193,6 +212,10 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
       opt.junit = text;
     } else if (name == "--json") {
       opt.json = text;
+    } else if (name == "--baseline") {
+      opt.baseline = text;
+    } else if (name == "--write-baseline") {
+      opt.write_baseline = text;
     }
   }
   if (opt.paths.empty()) return usage_error(io, "expected at least one scenario file or folder");
@@ -289,6 +312,23 @@ bool open_report(const std::optional<std::string>& path, std::ofstream& file,
   return true;
 }
 
+// Reads and parses the --baseline file before anything runs.
+std::optional<std::vector<BaselineEntry>> load_baseline(const std::string& path, Streams io) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    usage_error(io, "--baseline '" + path + "': cannot be read");
+    return std::nullopt;
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  BaselineParse parsed = parse_baseline(text, path);
+  if (!parsed.ok()) {
+    for (const std::string& e : parsed.errors) io.err << e << "\n";
+    io.err << "sockcheck run: the baseline '" << path << "' did not parse; nothing was run\n";
+    return std::nullopt;
+  }
+  return std::move(parsed.entries);
+}
+
 bool write_report(std::ofstream& file, const std::string& path, const std::string& text,
                   Streams io) {
   file << text;
@@ -346,10 +386,17 @@ int run_main(std::span<const std::string_view> args, Streams io) {
     client = reference_client();
   }
 
+  std::optional<std::vector<BaselineEntry>> baseline;
+  if (opt.baseline) {
+    baseline = load_baseline(*opt.baseline, io);
+    if (!baseline) return kExitUsage;
+  }
   std::ofstream junit_file;
   std::ofstream json_file;
+  std::ofstream baseline_file;
   if (!open_report(opt.junit, junit_file, "--junit", io) ||
-      !open_report(opt.json, json_file, "--json", io)) {
+      !open_report(opt.json, json_file, "--json", io) ||
+      !open_report(opt.write_baseline, baseline_file, "--write-baseline", io)) {
     return kExitUsage;
   }
 
@@ -384,9 +431,6 @@ int run_main(std::span<const std::string_view> args, Streams io) {
     }
   }
 
-  const Summary summary = summarize(records);
-  io.out << "\n" << summary_table(summary) << std::flush;
-
   RunSetInfo info;
   info.client = client->name();
   info.repeat = opt.repeat;
@@ -398,8 +442,36 @@ int run_main(std::span<const std::string_view> args, Streams io) {
   bool written = true;
   if (opt.junit) written &= write_report(junit_file, *opt.junit, junit_xml(records, info), io);
   if (opt.json) written &= write_report(json_file, *opt.json, json_report(records, info), io);
-  if (!written) return kExitUsage;
-  return summary.all_passed() ? kExitOk : kExitFailure;
+  const std::vector<BaselineEntry> found = baseline_entries(records);
+  if (opt.write_baseline) {
+    std::string origin = "sockcheck run";
+    for (std::string_view a : args) origin += " " + std::string(a);
+    written &= write_report(baseline_file, *opt.write_baseline, baseline_text(found, origin), io);
+    if (written) {
+      io.out << "wrote " << found.size() << " known violation" << (found.size() == 1 ? "" : "s")
+             << " to " << *opt.write_baseline << "\n";
+    }
+  }
+  if (!written) {
+    io.out << "\n" << summary_table(summarize(records)) << std::flush;
+    return kExitUsage;
+  }
+
+  // Without --baseline, --write-baseline judges the run against what it
+  // just wrote: only a run that could not be carried out fails.
+  std::optional<BaselineComparison> compared;
+  if (baseline) {
+    compared = compare_with_baseline(records, *baseline);
+    io.out << "\n" << baseline_report(*compared, *opt.baseline, opt.strict);
+  } else if (opt.write_baseline) {
+    compared = compare_with_baseline(records, found);
+  }
+  std::vector<std::string> why;
+  const bool fails =
+      run_fails(records, Gate{opt.strict, compared ? &*compared : nullptr}, &why);
+  for (const std::string& line : why) io.out << line << "\n";
+  io.out << "\n" << summary_table(summarize(records)) << std::flush;
+  return fails ? kExitFailure : kExitOk;
 }
 
 }  // namespace sockcheck::cli

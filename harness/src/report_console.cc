@@ -63,6 +63,7 @@ std::string progress_result(const RunRecord& record) {
       names += to_string(v->rule);
     }
     line += ": " + names;
+    if (record.level == Level::should) line += " [SHOULD]";
   }
   return line;
 }

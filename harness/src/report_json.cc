@@ -99,6 +99,7 @@ void write_run(JsonWriter& w, const RunRecord& r) {
   w.field("scenario", r.scenario);
   w.field("description", r.description);
   w.field("file", r.file);
+  w.field("level", to_string(r.level));
   w.field("transport", to_string(r.transport));
   w.field("repeat", static_cast<std::uint64_t>(r.repeat));
   w.field("passed", r.passed);
@@ -213,6 +214,7 @@ void write_run(JsonWriter& w, const RunRecord& r) {
     w.field("verdict", to_string(rr.verdict));
     w.field("evidence", rr.evidence);
     if (rr.follows_from) w.field("follows_from", to_string(*rr.follows_from));
+    if (rr.unreachable_on_platform) w.field("unreachable_on_platform", true);
     w.end_object();
   }
   w.end_array();
@@ -255,6 +257,8 @@ std::string json_report(std::span<const RunRecord> records, const RunSetInfo& in
   w.field("failed", static_cast<std::uint64_t>(summary.scenarios_failed));
   w.field("runs", static_cast<std::uint64_t>(summary.runs));
   w.field("runs_failed", static_cast<std::uint64_t>(summary.runs_failed));
+  w.field("should_failed", static_cast<std::uint64_t>(summary.should_failed));
+  w.field("unreachable_on_platform", static_cast<std::uint64_t>(summary.unreachable));
   w.end_object();
 
   w.key("table");
@@ -263,6 +267,7 @@ std::string json_report(std::span<const RunRecord> records, const RunSetInfo& in
     w.begin_object();
     w.field("scenario", row.scenario);
     w.field("file", row.file);
+    w.field("level", to_string(row.level));
     w.field("transport", to_string(row.transport));
     w.field("runs", static_cast<std::uint64_t>(row.runs));
     w.field("passed", static_cast<std::uint64_t>(row.passed));

@@ -164,8 +164,9 @@ std::string junit_xml(std::span<const RunRecord> records, const RunSetInfo& info
                   " runs\n";
         }
         text += failing_text;
-        body += "      <failure message=\"" + xml_escape(message, true) +
-                "\" type=\"conformance\">" + xml_escape(text) + "</failure>\n";
+        if (first.level == Level::should) message = "SHOULD: " + message;
+        body += "      <failure message=\"" + xml_escape(message, true) + "\" type=\"" +
+                (first.level == Level::should ? "conformance-should" : "conformance") + "\">" + xml_escape(text) + "</failure>\n";
       } else if (error_runs > 0) {
         ++errors;
         std::string text;

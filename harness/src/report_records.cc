@@ -54,6 +54,7 @@ RunRecord make_record(const ScenarioRun& run, std::size_t repeat) {
   r.scenario = run.scenario.name;
   r.description = run.scenario.description;
   r.file = run.scenario.file;
+  r.level = run.scenario.level;
   r.transport = run.transport;
   r.repeat = repeat;
   r.passed = run.passed();

@@ -45,6 +45,7 @@ Summary summarize(std::span<const RunRecord> records) {
       row.scenario = r.scenario;
       row.file = r.file;
       row.transport = r.transport;
+      row.level = r.level;
       s.rows.push_back(std::move(row));
     }
     const std::size_t t = r.transport == TransportKind::sim ? 0 : 1;
@@ -68,7 +69,13 @@ Summary summarize(std::span<const RunRecord> records) {
         case Verdict::violates:
           if (row.rules[i].violates++ == 0) row.first_evidence[i] = rr.evidence;
           break;
-        case Verdict::not_applicable: ++row.rules[i].not_applicable; break;
+        case Verdict::not_applicable:
+          ++row.rules[i].not_applicable;
+          if (rr.unreachable_on_platform) {
+            ++row.rules[i].unreachable;
+            ++s.unreachable;
+          }
+          break;
       }
     }
   }
@@ -78,6 +85,7 @@ Summary summarize(std::span<const RunRecord> records) {
       ++s.scenarios_passed;
     } else {
       ++s.scenarios_failed;
+      if (row.level == Level::should) ++s.should_failed;
     }
   }
   s.several_transports = transports_seen > 1;
@@ -95,11 +103,12 @@ std::string summary_table(const Summary& summary) {
     std::vector<std::string> line;
     std::string label = console_text(row.scenario);
     if (summary.several_transports) label += " (" + std::string(to_string(row.transport)) + ")";
+    if (row.level == Level::should) label += " [SHOULD]";
     line.push_back(label);
     for (const RuleTally& t : row.rules) {
       const std::size_t applicable = t.conforms + t.violates;
       if (applicable == 0) {
-        line.emplace_back("-");
+        line.emplace_back(t.unreachable > 0 ? "-*" : "-");
       } else if (counts) {
         line.push_back(std::to_string(t.conforms) + "/" + std::to_string(applicable));
       } else {
@@ -140,6 +149,17 @@ std::string summary_table(const Summary& summary) {
   if (counts) {
     out += " (" + std::to_string(summary.runs) + " runs, " +
            std::to_string(summary.runs_failed) + " failed)";
+  }
+  if (summary.should_failed > 0) {
+    out += "\nfailed by level: " +
+           std::to_string(summary.scenarios_failed - summary.should_failed) + " MUST, " +
+           std::to_string(summary.should_failed) + " SHOULD";
+  }
+  if (summary.unreachable > 0) {
+    out += "\n-*: " + std::to_string(summary.unreachable) +
+           (summary.unreachable == 1 ? " verdict" : " verdicts") +
+           " n/a because the client's platform hides what they need (see --verbose; "
+           "docs/windows.md)";
   }
   out += "\n" + std::to_string(summary.scenarios_passed) + " passed, " +
          std::to_string(summary.scenarios_failed) + " failed\n";

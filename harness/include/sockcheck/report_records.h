@@ -75,6 +75,7 @@ struct RunRecord {
   std::string scenario;             // the scenario's name
   std::string description;
   std::string file;                 // "" when not read from a file
+  Level level = Level::must;        // the scenario's `level`
   TransportKind transport = TransportKind::sim;
   std::size_t repeat = 0;           // 0-based index among --repeat runs
   bool passed = false;              // no rule violated, no harness error

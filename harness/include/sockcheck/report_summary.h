@@ -22,6 +22,9 @@ struct RuleTally {
   std::size_t conforms = 0;
   std::size_t violates = 0;
   std::size_t not_applicable = 0;
+  // Of not_applicable: n/a only because the client's platform hid what the
+  // verdict needs (RuleResult::unreachable_on_platform).
+  std::size_t unreachable = 0;
 };
 
 // All runs of one scenario (file and name) on one transport.
@@ -29,6 +32,7 @@ struct SummaryRow {
   std::string scenario;
   std::string file;
   TransportKind transport = TransportKind::sim;
+  Level level = Level::must;
   std::size_t runs = 0;
   std::size_t passed = 0;
   std::size_t errors = 0;  // runs the harness could not carry out
@@ -43,6 +47,8 @@ struct Summary {
   std::size_t runs_failed = 0;
   std::size_t scenarios_passed = 0;  // rows whose every run passed
   std::size_t scenarios_failed = 0;
+  std::size_t should_failed = 0;     // of scenarios_failed: `level should` ones
+  std::size_t unreachable = 0;       // verdicts the platform made unreachable
   std::size_t max_repeats = 0;       // the most runs of any row
   bool several_transports = false;
   [[nodiscard]] bool all_passed() const { return runs_failed == 0; }
@@ -58,7 +64,11 @@ Summary summarize(std::span<const RunRecord> records);
 //   4 scenarios, 3 passed, 1 failed
 //   3 passed, 1 failed
 //
-// Cells are `ok`, `FAIL` or `-` (not applicable in every run); when any
+// Cells are `ok`, `FAIL` or `-` (not applicable in every run), `-*` when
+// some of those were n/a only because of the client's platform (a line
+// under the table counts them); a `level should` scenario is labelled
+// `[SHOULD]`, and when one failed a line says how many failed by level
+// (`failed by level: 1 MUST, 2 SHOULD`). When any
 // scenario ran more than once, each cell is `kept/applicable` ("49/50") and
 // the result column `passed/runs`. The scenario column says the transport
 // when the records mix transports. The last line stands alone so that CI
