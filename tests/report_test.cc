@@ -377,7 +377,8 @@ TEST(Json, ParsesAndKeepsEveryByteRecoverable) {
       file.path());
   ASSERT_EQ(py.status, 0) << py.err << "\n" << json.substr(0, 2000);
   EXPECT_THAT(py.out, HasSubstr("sockcheck-run/1 7 {'scenarios': 3, 'passed': 1, 'failed': 2,"
-                                " 'runs': 3, 'runs_failed': 2}\n"));
+                                " 'runs': 3, 'runs_failed': 2, 'should_failed': 0,"
+                                " 'unreachable_on_platform': 0}\n"));
   EXPECT_THAT(py.out, HasSubstr("echo <&> \"quoted\" tcp 0 True [] None 1 None\n"));
   EXPECT_THAT(py.out, HasSubstr("nasty tcp 0 False ['half-close', 'response-delivered'] 0 None None\n"));
   EXPECT_THAT(py.out, HasSubstr("unrunnable sim 0 False [] None 1 cannot run \x01 this\n"));
