@@ -62,13 +62,39 @@ TEST(BaselineParse, EveryBadLineIsReportedWithItsLocation) {
       "echo bounded SHOULD\n",
       "b.txt");
   EXPECT_THAT(p.errors,
-              ElementsAre("b.txt:1:1: expected 'SCENARIO RULE LEVEL', got 2 fields",
+              ElementsAre("b.txt:1:1: expected 'SCENARIO RULE LEVEL [sometimes]', got 2 fields",
                           HasSubstr("b.txt:2:6: unknown rule 'frobnicate' (expected "
                                     "request-delivered, half-close"),
                           "b.txt:3:14: unknown level 'MAYBE' (expected MUST or SHOULD)",
                           HasSubstr("b.txt:4:1: 'ec/ho' is not a scenario name"),
                           "b.txt:6:1: 'echo bounded' is listed twice (first on line 5)"));
   EXPECT_EQ(p.entries.size(), 1u);
+}
+
+TEST(BaselineParse, SometimesIsTheOnlyWordAfterTheLevel) {
+  const BaselineParse p = parse_baseline("a bounded MUST sometimes\nb bounded MUST often\n", "b");
+  ASSERT_EQ(p.entries.size(), 1u);
+  EXPECT_TRUE(p.entries[0].sometimes);
+  EXPECT_THAT(p.errors, ElementsAre("b:2:16: unexpected 'often' (the only word allowed after "
+                                    "the level is 'sometimes')"));
+}
+
+TEST(BaselineText, AViolationInSomeRunsOnlyIsWrittenAsSometimes) {
+  const std::vector<RunRecord> records{record("racy", {Rule::honest_outcome}), record("racy"),
+                                       record("steady", {Rule::bounded}),
+                                       record("steady", {Rule::bounded})};
+  const std::vector<BaselineEntry> entries = baseline_entries(records);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_TRUE(entries[0].sometimes);
+  EXPECT_FALSE(entries[1].sometimes);
+  EXPECT_THAT(baseline_text(entries, ""), HasSubstr("\nracy honest-outcome MUST sometimes\n"));
+  // Kept this time: expected of a race, never "now pass", even with --strict.
+  const std::vector<RunRecord> kept{record("racy"), record("steady", {Rule::bounded})};
+  const BaselineComparison c = compare_with_baseline(kept, entries);
+  EXPECT_THAT(c.fixed, IsEmpty());
+  EXPECT_EQ(c.sometimes_kept, 1u);
+  EXPECT_FALSE(run_fails(kept, Gate{true, &c}));
+  EXPECT_THAT(baseline_report(c, "b", true), HasSubstr("1 'sometimes' not seen this time"));
 }
 
 TEST(BaselineParse, AnEmptyFileIsAnEmptyBaseline) {

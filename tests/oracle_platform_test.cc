@@ -96,5 +96,30 @@ TEST(WineDivergence, WhatWineDoesNotHideIsStillJudged) {
   EXPECT_EQ(rule(judged(kResetAfterReply, hung), Rule::bounded).verdict, Verdict::violates);
 }
 
+TEST(WineDivergence, AStuckSendAfterAResetIsUnreachableUnderWineOnly) {
+  // The server reads 4 bytes of 64 KiB and resets; the client is killed.
+  const char* text =
+      "scenario t\nrequest repeat \"x\" 64KiB\ntimeout 1s\n"
+      "read 4\nreset\n";
+  ServerObservation obs = served();
+  obs.received = "xxxx";
+  obs.saw_client_fin = false;
+  ClientRun run = program(ClientPlatform::wine, false, "");
+  run.killed_at_deadline = true;
+  run.elapsed = 6s;
+  const Scenario s = parse(text);
+  const Model m = derive_model(s, WindowModel::at_least, TimeoutContract::total);
+  const RuleResult& wine = rule(judge(s, m, run, {obs}), Rule::bounded);
+  EXPECT_EQ(wine.verdict, Verdict::not_applicable);
+  EXPECT_TRUE(wine.unreachable_on_platform);
+  EXPECT_NE(wine.evidence.find("divergence 3"), std::string::npos) << wine.evidence;
+  run.platform = ClientPlatform::native;
+  EXPECT_EQ(rule(judge(s, m, run, {obs}), Rule::bounded).verdict, Verdict::violates);
+  // With the whole request delivered, a hang is the client's own.
+  run.platform = ClientPlatform::wine;
+  obs.received = s.request_bytes();
+  EXPECT_EQ(rule(judge(s, m, run, {obs}), Rule::bounded).verdict, Verdict::violates);
+}
+
 }  // namespace
 }  // namespace sockcheck

@@ -53,7 +53,7 @@ Key key_of(const BaselineEntry& e) { return {e.scenario, e.rule}; }
 
 std::string entry_line(const BaselineEntry& e) {
   return e.scenario + " " + std::string(to_string(e.rule)) + " " +
-         std::string(to_string(e.level));
+         std::string(to_string(e.level)) + (e.sometimes ? " sometimes" : "");
 }
 
 }  // namespace
@@ -78,8 +78,12 @@ BaselineParse parse_baseline(std::string_view text, std::string_view path) {
       if (end == text.size()) break;
       continue;
     }
-    if (f.size() != 3) {
-      error(f.front().column, "expected 'SCENARIO RULE LEVEL', got " +
+    const bool sometimes = f.size() == 4 && f[3].text == "sometimes";
+    if (f.size() == 4 && !sometimes) {
+      error(f[3].column, "unexpected '" + std::string(f[3].text) +
+                             "' (the only word allowed after the level is 'sometimes')");
+    } else if (f.size() != 3 && !sometimes) {
+      error(f.front().column, "expected 'SCENARIO RULE LEVEL [sometimes]', got " +
                                   std::to_string(f.size()) +
                                   (f.size() == 1 ? " field" : " fields"));
     } else if (!std::all_of(f[0].text.begin(), f[0].text.end(), name_char) ||
@@ -93,7 +97,7 @@ BaselineParse parse_baseline(std::string_view text, std::string_view path) {
     } else if (const auto level = level_named(f[2].text); !level) {
       error(f[2].column, "unknown level '" + std::string(f[2].text) + "' (expected MUST or SHOULD)");
     } else {
-      BaselineEntry e{std::string(f[0].text), *rule, *level, number};
+      BaselineEntry e{std::string(f[0].text), *rule, *level, sometimes, number};
       const auto [it, fresh] = seen.emplace(key_of(e), number);
       if (!fresh) {
         error(f[0].column, "'" + std::string(f[0].text) + " " + std::string(f[1].text) +
@@ -109,23 +113,30 @@ BaselineParse parse_baseline(std::string_view text, std::string_view path) {
 }
 
 std::vector<BaselineEntry> baseline_entries(std::span<const RunRecord> records) {
-  std::map<Key, BaselineEntry> found;
+  std::map<Key, std::pair<BaselineEntry, std::size_t>> found;  // entry, runs violated
+  std::map<std::string, std::size_t> runs;                    // scenario: runs judged
   for (const RunRecord& r : records) {
+    if (!r.error.empty()) continue;
+    ++runs[r.scenario];
     for (const RuleResult* v : r.violations()) {
-      BaselineEntry e{r.scenario, v->rule, r.level, 0};
-      found.emplace(key_of(e), std::move(e));
+      BaselineEntry e{r.scenario, v->rule, r.level, false, 0};
+      ++found.try_emplace(key_of(e), e, std::size_t{0}).first->second.second;
     }
   }
   std::vector<BaselineEntry> out;
   out.reserve(found.size());
-  for (auto& [key, e] : found) out.push_back(std::move(e));
+  for (auto& [key, value] : found) {
+    value.first.sometimes = value.second < runs[key.first];
+    out.push_back(std::move(value.first));
+  }
   return out;
 }
 
 std::string baseline_text(std::span<const BaselineEntry> entries, std::string_view origin) {
   std::string out =
       "# sockcheck baseline: the violations this client is known to have, one per line\n"
-      "# (SCENARIO RULE LEVEL). `sockcheck run --baseline FILE` fails on any other.\n";
+      "# (SCENARIO RULE LEVEL [sometimes]). `sockcheck run --baseline FILE` fails on\n"
+      "# any other; `sometimes`: violated in some runs only (a race in the client).\n";
   if (!origin.empty()) out += "# written by: " + std::string(origin) + "\n";
   if (entries.empty()) out += "# (none: every scenario kept every rule)\n";
   for (const BaselineEntry& e : entries) out += entry_line(e) + "\n";
@@ -149,7 +160,11 @@ BaselineComparison compare_with_baseline(std::span<const RunRecord> records,
     if (ran.count(e.scenario) == 0) {
       ++c.not_run;
     } else if (violated.count(key_of(e)) == 0) {
-      c.fixed.push_back(e);
+      if (e.sometimes) {
+        ++c.sometimes_kept;
+      } else {
+        c.fixed.push_back(e);
+      }
     }
   }
   return c;
@@ -212,6 +227,9 @@ std::string baseline_report(const BaselineComparison& c, std::string_view path, 
   std::string out = "baseline " + std::string(path) + ": " + std::to_string(c.known.size()) +
                     " known, " + std::to_string(c.fresh.size()) + " new, " +
                     std::to_string(c.fixed.size()) + " now pass";
+  if (c.sometimes_kept > 0) {
+    out += ", " + std::to_string(c.sometimes_kept) + " 'sometimes' not seen this time";
+  }
   if (c.not_run > 0) out += ", " + std::to_string(c.not_run) + " for scenarios not run";
   out += "\n";
   for (const BaselineEntry& e : c.fresh) out += "  new:       " + entry_line(e) + "\n";

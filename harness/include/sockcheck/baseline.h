@@ -7,8 +7,10 @@
 //   close-before-read honest-outcome MUST
 //   answer-before-read-large bounded SHOULD
 //
-// SCENARIO RULE LEVEL, separated by spaces; `#` starts a comment line, blank
-// lines are ignored. The level is what the scenario said when the line was
+// SCENARIO RULE LEVEL [sometimes], separated by spaces; `#` starts a
+// comment line, blank lines are ignored. `sometimes` marks a verdict that
+// depends on a race in the client (it was violated in some of the runs that
+// wrote the file, not all): it is never reported as now passing. The level is what the scenario said when the line was
 // written; it is there for the person reviewing the file and is not matched
 // (the scenario's current level decides). An entry covers every run of the
 // scenario on every transport. `sockcheck run --write-baseline FILE` writes
@@ -31,7 +33,8 @@ struct BaselineEntry {
   std::string scenario;
   Rule rule = Rule::request_delivered;
   Level level = Level::must;
-  int line = 0;  // where it was read (0: made, not read)
+  bool sometimes = false;  // violated in some runs of the scenario, not all
+  int line = 0;            // where it was read (0: made, not read)
   friend bool operator==(const BaselineEntry& a, const BaselineEntry& b) {
     return a.scenario == b.scenario && a.rule == b.rule;
   }
@@ -48,7 +51,9 @@ struct BaselineParse {
 // duplicate entry are errors.
 BaselineParse parse_baseline(std::string_view text, std::string_view path);
 
-// The violations in `records`, one entry per scenario and rule, sorted.
+// The violations in `records`, one entry per scenario and rule, sorted; an
+// entry is `sometimes` when the rule held in another run of the scenario
+// (--repeat, or another transport).
 std::vector<BaselineEntry> baseline_entries(std::span<const RunRecord> records);
 
 // The file text for `entries`, with a comment header naming `origin` (for
@@ -60,6 +65,8 @@ struct BaselineComparison {
   std::vector<BaselineEntry> known;  // violated now, and in the baseline
   std::vector<BaselineEntry> fresh;  // violated now, not in the baseline
   std::vector<BaselineEntry> fixed;  // in the baseline, scenario ran, kept now
+  // `sometimes` entries kept in this run: expected of a race, not judged.
+  std::size_t sometimes_kept = 0;
   // Entries for scenarios this run did not run (a --filter): not judged.
   std::size_t not_run = 0;
 };
