@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "judge_traced.h"
 #include "sockcheck/oracle.h"
 #include "sockcheck/script_plan.h"
 #include "sockcheck/units.h"
@@ -140,7 +141,7 @@ RuleResult half_close(const Facts& f) {
   if (f.obs == nullptr || !f.obs->accepted) {
     return result(r, Verdict::not_applicable, "no connection was accepted");
   }
-  if (f.run.in_process && f.run.sends_after_shutdown > 0) {
+  if (f.run.sends_after_shutdown > 0) {
     return result(r, Verdict::violates,
                   std::to_string(f.run.sends_after_shutdown) +
                       " send() call(s) after the client's FIN (shutdown_write): "
@@ -291,6 +292,7 @@ RuleResult survives_peer(const Facts& f) {
 
 RuleResult closes_once(const Facts& f) {
   const Rule r = Rule::closes_once;
+  if (auto traced = traced_closes_once(f.run, f.obs)) return *traced;
   if (!f.run.in_process || f.run.close_calls < 0) {
     return result(r, Verdict::not_applicable, "observable only in process");
   }
@@ -321,6 +323,9 @@ RuleResult closes_once(const Facts& f) {
 
 RuleResult syscall_robust(const Facts& f, const std::vector<RuleResult>& so_far) {
   const Rule r = Rule::syscall_robust;
+  if (auto traced = traced_syscall_robust(f.s, f.run, f.obs, so_far, reported(f))) {
+    return *traced;
+  }
   if (!f.m.stresses_syscalls) {
     return result(r, Verdict::not_applicable,
                   "no short sends, partial reads or injected EINTR/EAGAIN here");

@@ -24,11 +24,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
 
 namespace sockcheck {
 namespace {
@@ -80,8 +82,26 @@ int end_group(pid_t pid) {
 
 }  // namespace
 
+// The child's environment: the caller's, with `extra` added or replacing
+// variables of the same name. Built before fork(), since the child of a
+// threaded parent may not allocate.
+static std::vector<std::string> child_environment(const std::vector<std::string>& extra) {
+  std::vector<std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string_view var(*e);
+    const auto name = var.substr(0, var.find('=') + 1);
+    const bool replaced = std::any_of(extra.begin(), extra.end(), [&](const std::string& x) {
+      return std::string_view(x).starts_with(name);
+    });
+    if (!replaced) out.emplace_back(var);
+  }
+  out.insert(out.end(), extra.begin(), extra.end());
+  return out;
+}
+
 ProgramResult run_program_with_input(const std::vector<std::string>& argv,
-                                     const std::string& input, Duration limit) {
+                                     const std::string& input, Duration limit,
+                                     const std::vector<std::string>& env) {
   ProgramResult result;
   if (argv.empty()) {
     result.start_error = "empty command";
@@ -103,6 +123,11 @@ ProgramResult run_program_with_input(const std::vector<std::string>& argv,
   std::vector<char*> cargv;
   for (std::string& a : args) cargv.push_back(a.data());
   cargv.push_back(nullptr);
+  std::vector<std::string> envs = env.empty() ? std::vector<std::string>{}
+                                              : child_environment(env);
+  std::vector<char*> cenv;
+  for (std::string& e : envs) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
 
   const auto start = std::chrono::steady_clock::now();
   const pid_t pid = ::fork();
@@ -112,7 +137,11 @@ ProgramResult run_program_with_input(const std::vector<std::string>& argv,
     ::dup2(in_fd, 0);
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
-    ::execvp(cargv[0], cargv.data());
+    if (env.empty()) {
+      ::execvp(cargv[0], cargv.data());
+    } else {
+      ::execvpe(cargv[0], cargv.data(), cenv.data());
+    }
     std::fprintf(stderr, "sockcheck: cannot run '%s': %s\n", cargv[0],
                  std::strerror(errno));
     ::_exit(127);

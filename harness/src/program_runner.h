@@ -23,7 +23,10 @@ struct ProgramResult {
 };
 
 // Never raises SIGPIPE in the caller: stdin is a temporary file, not a pipe.
+// `env` ("NAME=value") is added to the caller's environment for the child,
+// replacing variables of the same name.
 ProgramResult run_program_with_input(const std::vector<std::string>& argv,
-                                     const std::string& input, Duration limit);
+                                     const std::string& input, Duration limit,
+                                     const std::vector<std::string>& env = {});
 
 }  // namespace sockcheck

@@ -3,11 +3,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 
 #include "sockcheck/loopback_server.h"
 #include "sockcheck/posix_transport.h"
 #include "sockcheck/script_plan.h"
 #include "sockcheck/sim_transport.h"
+#include "interposer_run.h"
 #include "program_runner.h"
 
 namespace sockcheck {
@@ -178,9 +181,25 @@ class ProgramClient final : public ClientUnderTest {
         argv.push_back(substitute_placeholders(word, ctx.endpoint, ctx.timeout));
       }
     }
-    const ProgramResult p =
-        run_program_with_input(argv, ctx.request, ctx.scenario.deadline());
+    std::optional<InterposerRun> interposer;
+    if (!options_.interposer.empty()) {
+      interposer.emplace(options_.interposer, ctx.scenario, ctx.endpoint,
+                         options_.fault_level);
+    }
+    const ProgramResult p = run_program_with_input(
+        argv, ctx.request, ctx.scenario.deadline(),
+        interposer ? interposer->env() : std::vector<std::string>{});
     ClientRun run;
+    if (interposer) {
+      SyscallTrace trace = interposer->finish(argv.empty() ? std::string() : argv[0]);
+      if (!interposer->error().empty()) trace.not_reached = interposer->error();
+      take_counts(run, trace);
+      run.syscalls = std::move(trace);
+    } else if (!options_.no_interposer_reason.empty()) {
+      SyscallTrace none;
+      none.not_reached = options_.no_interposer_reason;
+      run.syscalls = std::move(none);
+    }
     run.in_process = false;
     run.killed_at_deadline = p.killed;
     run.signal = p.signal;
@@ -270,6 +289,25 @@ std::unique_ptr<ClientUnderTest> reference_client() {
 std::unique_ptr<ClientUnderTest> function_client(std::string name,
                                                  ClientFunction fn) {
   return std::make_unique<FunctionClient>(std::move(name), std::move(fn));
+}
+
+std::string default_interposer() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("SOCKCHECK_PRELOAD_LIB"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const fs::path dir = exe.parent_path();
+  const char* name = "libsockcheck_preload.so";
+  for (const fs::path& candidate :
+       {dir / ".." / "preload" / name, dir / ".." / "lib" / "sockcheck" / name,
+        dir / ".." / "lib64" / "sockcheck" / name,
+        dir / ".." / "lib" / "x86_64-linux-gnu" / "sockcheck" / name}) {
+    if (fs::exists(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
+  }
+  return {};
 }
 
 std::unique_ptr<ClientUnderTest> program_client(const ProgramOptions& options,

@@ -30,6 +30,7 @@
 #include "sockcheck/client.h"
 #include "sockcheck/observation.h"
 #include "sockcheck/scenario.h"
+#include "sockcheck/syscall_trace.h"
 
 namespace sockcheck {
 
@@ -119,10 +120,15 @@ struct ClientRun {
   bool killed_at_deadline = false; // the harness had to stop it
   int signal = 0;                  // it died of this signal (not ours)
   std::optional<int> exit_status;  // programs
-  int close_calls = -1;            // in process: close() calls (-1 unknown)
-  int connections = -1;            // in process: connections it opened (-1 unknown)
-  int calls_after_close = -1;      // in process: seam calls after close()
-  int sends_after_shutdown = -1;   // in process: send() after shutdown_write()
+  // Counted through the seam in process, from the interposer's trace for
+  // a program (-1 unknown: a program run without it).
+  int close_calls = -1;            // close() calls
+  int connections = -1;            // connections it opened
+  int calls_after_close = -1;      // calls after close()
+  int sends_after_shutdown = -1;   // send() after shutdown_write() / SHUT_WR
+  // A program run with the interposer: its socket calls and the faults
+  // injected or skipped (syscall_trace.h).
+  std::optional<SyscallTrace> syscalls;
   std::string diagnostics;         // stderr of a program, error text
 };
 
