@@ -100,8 +100,17 @@ std::optional<RuleResult> traced_syscall_robust(const Scenario& s, const ClientR
                           other.rule == Rule::response_delivered ||
                           other.rule == Rule::honest_outcome;
     if (relevant && other.verdict == Verdict::violates) {
+      // The request is lost by the sending side: name the fault there.
+      const TracedCall* cause = last;
+      if (other.rule == Rule::request_delivered) {
+        for (const TracedCall& c : t.calls) {
+          if (c.status == TracedCall::Status::injected && c.call == Injection::Call::send) {
+            cause = &c;
+          }
+        }
+      }
       return result(r, Verdict::violates,
-                    describe_call(*last) + "; the client then " + reported + " (" +
+                    describe_call(*cause) + "; the client then " + reported + " (" +
                         std::string(to_string(other.rule)) + " failed)");
     }
   }
