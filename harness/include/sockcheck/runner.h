@@ -89,12 +89,12 @@ std::unique_ptr<ClientUnderTest> function_client(std::string name,
 struct ProgramOptions {
   std::string command;
   bool shell = false;
-  std::string interposer;
+  std::string interposer{};
   FaultLevel fault_level = FaultLevel::realistic;
   // Without an interposer: why not ("disabled by --no-interposer"). When
   // set, the syscall-fault verdicts are n/a with this reason instead of
   // judging faults that were never injected.
-  std::string no_interposer_reason;
+  std::string no_interposer_reason{};
 };
 // libsockcheck_preload.so next to the running executable (build tree:
 // ../preload/, install: ../lib*/sockcheck/), or $SOCKCHECK_PRELOAD_LIB;
