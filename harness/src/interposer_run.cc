@@ -71,6 +71,12 @@ InterposerRun::InterposerRun(const std::string& library, const Scenario& scenari
                  (prior != nullptr && *prior != '\0' ? std::string(prior) + ":" : "") +
                  library);
   env_.push_back("SOCKCHECK_PRELOAD=" + config_);
+  // A program built with AddressSanitizer wants its runtime first; the
+  // interposer replaces no allocator, so the order does not matter to it.
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  env_.push_back("ASAN_OPTIONS=" +
+                 (asan != nullptr && *asan != '\0' ? std::string(asan) + ":" : "") +
+                 "verify_asan_link_order=0");
   start_ns_ = monotonic_ns();
 }
 
