@@ -1,21 +1,18 @@
-// The reference client over real loopback TCP through the POSIX backend,
-// against a one-connection server written with raw sockets. These tests
+// The reference client over real loopback TCP through the platform's backend
+// (POSIX; Winsock in the mingw build, run under Wine), against a
+// one-connection server written with raw sockets. These tests
 // prove the production path against the kernel's semantics: FIN, RST,
 // chunked delivery, a delayed FIN, an early close, refused connects, IPv6.
 // Every wait is bounded; the delays here are server behaviour under test,
 // never a way to synchronise.
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <string>
 #include <future>
 #include <thread>
 
 #include "sockcheck/client.h"
-#include "sockcheck/posix_transport.h"
+#include "sockcheck/system_transport.h"
 #include "support/one_shot_server.h"
 
 namespace sockcheck {
@@ -26,7 +23,7 @@ using namespace std::chrono_literals;
 
 ClientResult run_against(const OneShotServer& server, std::string_view request,
                          Duration timeout = 20s) {
-  PosixTransport transport;
+  SystemTransport transport;
   ClientOptions options;
   options.timeout = timeout;
   return run_client(transport, {server.host(), server.port()},
@@ -37,7 +34,7 @@ TEST(ClientLoopbackTest, OrderlyReplyIsDeliveredExactly) {
   std::string seen;
   ClientResult r;
   {
-    OneShotServer server([&](int fd) {
+    OneShotServer server([&](OneShotServer::Socket fd) {
       seen = OneShotServer::read_to_end(fd);
       OneShotServer::write_all(fd, "reply to: " + seen);
     });
@@ -52,7 +49,7 @@ TEST(ClientLoopbackTest, OrderlyReplyIsDeliveredExactly) {
 
 TEST(ClientLoopbackTest, OneByteChunksAreReassembled) {
   const std::string reply = "0123456789abcdefghij";
-  OneShotServer server([&](int fd) {
+  OneShotServer server([&](OneShotServer::Socket fd) {
     OneShotServer::read_to_end(fd);
     for (char c : reply) {
       OneShotServer::write_all(fd, std::string(1, c));
@@ -66,22 +63,28 @@ TEST(ClientLoopbackTest, OneByteChunksAreReassembled) {
 }
 
 TEST(ClientLoopbackTest, ResetAfterPartialReplyIsReportedAsReset) {
-  OneShotServer server([](int fd) {
+  OneShotServer server([](OneShotServer::Socket fd) {
     OneShotServer::read_to_end(fd);
     OneShotServer::write_all(fd, "partial");
     OneShotServer::set_reset_on_close(fd);
   });
   ASSERT_TRUE(server.listening());
   const ClientResult r = run_against(server, "req");
-  EXPECT_EQ(r.outcome, Outcome::reset) << to_string(r.outcome);
-  EXPECT_EQ(r.failed_operation, Operation::recv);
   // Linux keeps data queued before the RST readable only if it was read
   // before the RST arrived; the client must never report more than was sent.
   EXPECT_TRUE(std::string("partial").starts_with(r.response));
+  if (sockcheck::testing::running_under_wine() && r.outcome == Outcome::closed) {
+    // Wine divergence 1 (docs/windows.md): an RST that arrives while no recv
+    // is pending reads as an orderly close. winsock_transport_test proves it
+    // is Wine's doing; Windows and Linux report the reset.
+    return;
+  }
+  EXPECT_EQ(r.outcome, Outcome::reset) << to_string(r.outcome);
+  EXPECT_EQ(r.failed_operation, Operation::recv);
 }
 
 TEST(ClientLoopbackTest, DelayedFinIsWaitedFor) {
-  OneShotServer server([](int fd) {
+  OneShotServer server([](OneShotServer::Socket fd) {
     OneShotServer::read_to_end(fd);
     OneShotServer::write_all(fd, "done");
     std::this_thread::sleep_for(300ms);  // behaviour under test: late FIN
@@ -98,7 +101,7 @@ TEST(ClientLoopbackTest, FinThatNeverComesTimesOut) {
   std::chrono::steady_clock::duration took{};
   ClientResult r;
   {
-    OneShotServer server([&](int fd) {
+    OneShotServer server([&](OneShotServer::Socket fd) {
       OneShotServer::read_to_end(fd);
       OneShotServer::write_all(fd, "no fin");
       // Hold the connection (no FIN) until the client has given up.
@@ -117,7 +120,7 @@ TEST(ClientLoopbackTest, FinThatNeverComesTimesOut) {
 }
 
 TEST(ClientLoopbackTest, EarlyCloseWithoutReadingIsClosedOrResetNeverSuccessWithData) {
-  OneShotServer server([](int fd) { ::shutdown(fd, SHUT_RDWR); });
+  OneShotServer server([](OneShotServer::Socket fd) { OneShotServer::shutdown_both(fd); });
   ASSERT_TRUE(server.listening());
   const ClientResult r = run_against(server, "req");
   // The kernel may deliver the FIN before our request (an orderly empty
@@ -129,7 +132,7 @@ TEST(ClientLoopbackTest, EarlyCloseWithoutReadingIsClosedOrResetNeverSuccessWith
 
 TEST(ClientLoopbackTest, LargeRequestToAResettingServerFailsWithoutSigpipe) {
   // If the client let SIGPIPE through, this test process would die.
-  OneShotServer server([](int fd) {
+  OneShotServer server([](OneShotServer::Socket fd) {
     OneShotServer::set_reset_on_close(fd);
   });
   ASSERT_TRUE(server.listening());
@@ -145,10 +148,10 @@ TEST(ClientLoopbackTest, ServerAnsweringBeforeReadingALargeRequestDoesNotDeadloc
   std::size_t server_read = 0;
   ClientResult r;
   {
-    OneShotServer server([&](int fd) {
+    OneShotServer server([&](OneShotServer::Socket fd) {
       // Answer first with more than the socket buffers hold, then read.
       OneShotServer::write_all(fd, std::string(4 << 20, 'a'));
-      ::shutdown(fd, SHUT_WR);
+      OneShotServer::shutdown_write(fd);
       server_read = OneShotServer::read_to_end(fd).size();
     });
     ASSERT_TRUE(server.listening());
@@ -160,25 +163,17 @@ TEST(ClientLoopbackTest, ServerAnsweringBeforeReadingALargeRequestDoesNotDeadloc
 }
 
 TEST(ClientLoopbackTest, RefusedConnectIsReportedAsRefused) {
-  // Bind a port without listening: connects to it are refused.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), len), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  PosixTransport transport;
-  const ClientResult r = run_client(transport, {"127.0.0.1", ntohs(a.sin_port)},
+  const sockcheck::testing::RefusingPort refusing;
+  ASSERT_NE(refusing.port(), 0);
+  SystemTransport transport;
+  const ClientResult r = run_client(transport, {"127.0.0.1", refusing.port()},
                                     as_bytes("req"), {});
-  ::close(fd);
   EXPECT_EQ(r.outcome, Outcome::refused);
   EXPECT_EQ(r.failed_operation, Operation::connect);
 }
 
 TEST(ClientLoopbackTest, UnresolvableHostIsConnectFailed) {
-  PosixTransport transport;
+  SystemTransport transport;
   ClientOptions options;
   options.timeout = 5s;
   const ClientResult r = run_client(transport, {"no such host.invalid", 9},
@@ -191,7 +186,7 @@ TEST(ClientLoopbackTest, Ipv6LoopbackWorks) {
   ClientResult r;
   {
     OneShotServer server(
-        [&](int fd) {
+        [&](OneShotServer::Socket fd) {
           seen = OneShotServer::read_to_end(fd);
           OneShotServer::write_all(fd, "v6");
         },

@@ -64,7 +64,8 @@ struct SuiteVerdicts {
 };
 
 SuiteVerdicts run_suite(const std::function<std::unique_ptr<ClientUnderTest>()>& make,
-                        TransportKind transport, int parallel) {
+                        TransportKind transport, int parallel,
+                        TimeoutContract contract = TimeoutContract::total) {
   const std::vector<Scenario> suite = load_suite();
   SuiteVerdicts v;
   v.scenarios = suite.size();
@@ -75,6 +76,7 @@ SuiteVerdicts run_suite(const std::function<std::unique_ptr<ClientUnderTest>()>&
       auto client = make();
       RunOptions options;
       options.transport = transport;
+      options.contract = contract;
       runs[i] = run_scenario(suite[i], *client, options);
     }
   };
@@ -115,7 +117,7 @@ std::string summary(const std::string& name, const SuiteVerdicts& v) {
 }
 
 void check(const std::string& name, const std::vector<Rule>& must_flag,
-           const SuiteVerdicts& v) {
+           const SuiteVerdicts& v, bool only_these = false) {
   std::printf("%s\n", summary(name, v).c_str());
   for (const std::string& e : v.harness_errors) ADD_FAILURE() << "harness error: " << e;
   if (must_flag.empty()) {
@@ -127,6 +129,12 @@ void check(const std::string& name, const std::vector<Rule>& must_flag,
     EXPECT_TRUE(v.flagged.count(r) != 0)
         << name << " was not flagged on " << to_string(r)
         << " in any scenario; it was flagged on: " << summary(name, v);
+  }
+  if (!only_these) return;
+  for (const auto& [rule, scenarios] : v.flagged) {
+    EXPECT_TRUE(std::find(must_flag.begin(), must_flag.end(), rule) != must_flag.end())
+        << name << " was flagged on " << to_string(rule)
+        << ", which its design does not break: " << summary(name, v);
   }
 }
 
@@ -146,7 +154,8 @@ const ProgramDefect kPrograms[] = {
     {"single-recv", {R::response_delivered}},
     {"reset-as-success", {R::honest_outcome}},
     {"exit-zero-always", {R::honest_outcome}},
-    {"no-timeout", {R::bounded, R::honest_outcome}},
+    // Waiting past a total timeout and then succeeding is honest, but late.
+    {"no-timeout", {R::bounded}},
     {"short-timeout", {R::honest_outcome}},
     {"ignore-short-send", {R::request_delivered, R::syscall_robust}},
     {"sigpipe", {R::survives_peer}},
@@ -156,7 +165,7 @@ const ProgramDefect kPrograms[] = {
     {"partial-read-eof", {R::response_delivered}},
     {"drop-first-chunk", {R::response_delivered}},
     {"timeout-as-success", {R::honest_outcome}},
-    {"idle-timeout", {R::honest_outcome}},
+    {"idle-timeout", {R::bounded}},
     {"print-twice", {R::response_delivered}},
     {"send-twice", {R::request_delivered}},
     {"resend-from-start", {R::request_delivered, R::syscall_robust}},
@@ -196,6 +205,58 @@ TEST_P(FaultyProgram, FlaggedOnTheRuleItBreaks) {
 
 INSTANTIATE_TEST_SUITE_P(Defects, FaultyProgram, ::testing::ValuesIn(kPrograms),
                          program_name);
+
+// The same programs with the timeout contract their design has declared:
+// an idle timer restarted on every byte received is a correct design, and
+// must pass everything; a client with no timeout at all is flagged only on
+// bounded, only where the server never closes (it is killed there).
+struct DeclaredDesign {
+  const char* defect;
+  const char* command_tail;  // after the defect name
+  TimeoutContract contract;
+  std::vector<Rule> flagged;  // exactly these rules (empty: none)
+  std::set<std::string> only_in;  // ... and only in these scenarios (empty: any)
+};
+
+const DeclaredDesign kDesigns[] = {
+    {"idle-timeout", " {host} {port} {timeout_ms}", TimeoutContract::idle, {}, {}},
+    {"no-timeout", " {host} {port} {timeout_ms}", TimeoutContract::none, {R::bounded},
+     {"hang-after-fin", "hang-after-response", "hang-before-read", "hang-mid-request",
+      "hang-mid-response", "half-close-then-hang"}},
+};
+
+void PrintTo(const DeclaredDesign& d, std::ostream* os) {
+  *os << d.defect << " as " << to_string(d.contract);
+}
+
+class DeclaredTimeout : public ::testing::TestWithParam<DeclaredDesign> {};
+
+TEST_P(DeclaredTimeout, JudgedByItsOwnContract) {
+  const DeclaredDesign& d = GetParam();
+  const std::string command =
+      std::string("'") + SOCKCHECK_FAULTY_CLIENT + "' " + d.defect + d.command_tail;
+  const SuiteVerdicts v = run_suite(
+      [&] { return program_client({command, false}, nullptr); }, TransportKind::tcp,
+      /*parallel=*/6, d.contract);
+  check(std::string(d.defect) + " (" + std::string(to_string(d.contract)) + ")",
+        d.flagged, v, /*only_these=*/true);
+  if (d.only_in.empty()) return;
+  for (const auto& [rule, scenarios] : v.flagged) {
+    for (const std::string& s : scenarios) {
+      EXPECT_TRUE(d.only_in.count(s) != 0)
+          << d.defect << " flagged on " << to_string(rule) << " in " << s
+          << ", where the server does close";
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Designs, DeclaredTimeout, ::testing::ValuesIn(kDesigns),
+                         [](const ::testing::TestParamInfo<DeclaredDesign>& param) {
+                           std::string name = std::string(param.param.defect) + "_" +
+                                              std::string(to_string(param.param.contract));
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 // Every defect the program knows is in the table above, and nothing else.
 TEST(FaultyProgramTable, CoversEveryDefectOfTheProgram) {

@@ -202,6 +202,14 @@ std::vector<Outcome> allowed(const std::string& text,
   return out;
 }
 
+// Whether a success would come only after the client's timeout has run out
+// (an honest outcome that bounded flags), by the contract.
+bool late_success(const std::string& text,
+                  TimeoutContract contract = TimeoutContract::total,
+                  WindowModel windows = WindowModel::exact) {
+  return !derive_model(parse(text), windows, contract).late_success.empty();
+}
+
 TEST(OracleModel, AChunkedReaderPausesOnlyAfterWholePieces) {
   // 9 bytes in pieces of 4: whole pieces at 0 s and 1 s, the last byte and
   // the FIN at 2 s (not 3 s), well before the 2.5 s timeout less its margin.
@@ -215,13 +223,15 @@ TEST(OracleModel, ASlowlyDrainedWindowDelaysTheClientsHalfClose) {
   // The server's FIN comes at once, but a 10-byte window drained 10 bytes
   // every 2 s lets the client get its 50-byte request out only at 6 s,
   // after its 3 s timeout: on the simulator, whose window is exact, it must
-  // time out; over loopback the kernel's window may be larger, so closing
-  // is allowed too.
+  // time out (an orderly close after that is honest but late); over
+  // loopback the kernel's window may be larger, so closing is allowed too.
   const std::string text =
       "scenario t\nrequest repeat \"x\" 50\ntimeout 3s\n"
       "recv-buffer 10\nhalf-close\nread until-fin chunk 10 gap 2s\nclose\n";
   EXPECT_EQ(allowed(text, WindowModel::exact),
-            std::vector<Outcome>{Outcome::timed_out});
+            (std::vector<Outcome>{Outcome::closed, Outcome::timed_out}));
+  EXPECT_TRUE(late_success(text));
+  EXPECT_FALSE(late_success(text, TimeoutContract::total, WindowModel::at_least));
   EXPECT_EQ(allowed(text, WindowModel::at_least),
             (std::vector<Outcome>{Outcome::closed, Outcome::timed_out}));
 }
@@ -250,7 +260,8 @@ TEST(OracleModel, ALeadingRecvBufferHoldsFromTheFirstByte) {
   const std::string text =
       "scenario t\nrequest repeat \"x\" 50\ntimeout 3s\n"
       "accept\nrecv-buffer 10\nhalf-close\nsleep 5s\nread until-fin\nclose\n";
-  EXPECT_EQ(allowed(text), std::vector<Outcome>{Outcome::timed_out});
+  EXPECT_EQ(allowed(text), (std::vector<Outcome>{Outcome::closed, Outcome::timed_out}));
+  EXPECT_TRUE(late_success(text));
 }
 
 TEST(OracleModel, AnRstAfterTheTimeoutIsNotWaitedFor) {
@@ -260,7 +271,8 @@ TEST(OracleModel, AnRstAfterTheTimeoutIsNotWaitedFor) {
   const std::string text =
       "scenario t\nrequest repeat \"x\" 50\ntimeout 3s\n"
       "recv-buffer 10\nhalf-close\nread 50 chunk 10 gap 2s\nsleep 2s\nreset\n";
-  EXPECT_EQ(allowed(text), std::vector<Outcome>{Outcome::timed_out});
+  EXPECT_EQ(allowed(text), (std::vector<Outcome>{Outcome::closed, Outcome::timed_out}));
+  EXPECT_TRUE(late_success(text));
 }
 
 TEST(OracleModel, AnRstBeforeTheClientCanCloseInOrderIsTheOnlyEnding) {

@@ -15,7 +15,7 @@
 #include "args.h"
 #include "commands.h"
 #include "sockcheck/client.h"
-#include "sockcheck/posix_transport.h"
+#include "sockcheck/system_transport.h"
 #include "sockcheck/units.h"
 
 namespace sockcheck::cli {
@@ -164,7 +164,7 @@ int client_main(std::span<const std::string_view> args, Streams io) {
 
   std::ostream& status = opt.raw ? io.err : io.out;
   Printer printer(io.out, status, opt.raw);
-  PosixTransport transport;
+  SystemTransport transport;
   ClientOptions copt;
   copt.timeout = opt.timeout;
   copt.keep_response = false;  // streamed through the printer instead

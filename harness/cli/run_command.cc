@@ -59,6 +59,15 @@ constexpr std::string_view kHelp =
     "                        (quotes, backslashes) but run without one. The\n"
     "                        program is killed at the scenario's deadline.\n"
     "  --shell               run the --client-cmd text with /bin/sh -c instead\n"
+    "  --client-timeout total|idle|none\n"
+    "                        the client's timeout contract, which the verdicts\n"
+    "                        are judged by: total (one deadline for the whole\n"
+    "                        exchange), idle (the timer restarts when data\n"
+    "                        arrives: nc -w, socat -T, ncat -i) or none (no\n"
+    "                        timeout: only a hang is its failure). Default:\n"
+    "                        total when the --client-cmd uses {timeout_ms} or\n"
+    "                        {timeout_s}, none when it does not; the reference\n"
+    "                        client's is total\n"
     "  --no-interposer       do not preload libsockcheck_preload.so into the\n"
     "                        program: no syscall faults, no trace (the verdicts\n"
     "                        that need them are n/a)\n"
@@ -110,6 +119,7 @@ struct Options {
   std::size_t repeat = 1;
   std::optional<std::uint64_t> seed;
   std::optional<Duration> timeout;
+  std::optional<TimeoutContract> contract;
   std::vector<std::string> filters;
   std::optional<std::string> junit;
   std::optional<std::string> json;
@@ -149,7 +159,7 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
                              name == "--repeat" || name == "--seed" ||
                              name == "--timeout" || name == "--filter" ||
                              name == "--junit" || name == "--json" ||
-                             name == "--fault-level";
+                             name == "--client-timeout" || name == "--fault-level";
     if (!takes_value) return usage_error(io, "unknown option '" + std::string(r.arg()) + "'");
     const auto v = r.value();
     if (!v) return usage_error(io, name + " needs a value");
@@ -182,6 +192,11 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
         return usage_error(io, "--timeout '" + text + "': must be more than zero");
       }
       opt.timeout = *d;
+    } else if (name == "--client-timeout") {
+      opt.contract = parse_timeout_contract(text);
+      if (!opt.contract) {
+        return usage_error(io, "--client-timeout '" + text + "': expected total, idle or none");
+      }
     } else if (name == "--filter") {
       if (text.empty()) return usage_error(io, "--filter needs a non-empty pattern");
       opt.filters.push_back(text);
@@ -202,6 +217,10 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
   if (opt.paths.empty()) return usage_error(io, "expected at least one scenario file or folder");
   if (opt.shell && !opt.client_cmd) return usage_error(io, "--shell needs --client-cmd");
   if (opt.verbose && opt.quiet) return usage_error(io, "--verbose and --quiet exclude each other");
+  if (opt.contract && *opt.contract != TimeoutContract::total && !opt.client_cmd) {
+    return usage_error(io, "--client-timeout: the reference client's timeout is total; "
+                           "declare a contract for a --client-cmd program");
+  }
   if (opt.client_cmd && opt.transport == TransportKind::sim) {
     return usage_error(io,
                        "--transport sim runs the in-process client only; a --client-cmd "
@@ -254,6 +273,14 @@ std::optional<std::vector<fs::path>> expand_paths(const std::vector<std::string>
     }
   }
   return files;
+}
+
+// A program is given a timeout only through {timeout_ms} or {timeout_s};
+// without either it has none the harness knows of.
+TimeoutContract default_contract(const std::string& command) {
+  const bool given = command.find("{timeout_ms}") != std::string::npos ||
+                     command.find("{timeout_s}") != std::string::npos;
+  return given ? TimeoutContract::total : TimeoutContract::none;
 }
 
 bool matches(const std::string& name, const std::vector<std::string>& filters) {
@@ -362,6 +389,8 @@ int run_main(std::span<const std::string_view> args, Streams io) {
                                                                 : TransportKind::sim);
   run_options.timeout = opt.timeout;
   run_options.seed = opt.seed;
+  run_options.contract = opt.contract.value_or(
+      opt.client_cmd ? default_contract(*opt.client_cmd) : TimeoutContract::total);
 
   std::vector<RunRecord> records;
   records.reserve(scenarios.size() * opt.repeat);
@@ -394,6 +423,7 @@ int run_main(std::span<const std::string_view> args, Streams io) {
   info.repeat = opt.repeat;
   info.seed = opt.seed;
   info.timeout = opt.timeout;
+  info.contract = run_options.contract;
   info.paths = opt.paths;
   for (const std::string& f : opt.filters) info.filter += (info.filter.empty() ? "" : " ") + f;
   bool written = true;

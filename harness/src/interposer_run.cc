@@ -126,6 +126,9 @@ void take_counts(ClientRun& run, const SyscallTrace& t) {
   run.close_calls = closes;
   run.calls_after_close = after_close;
   run.sends_after_shutdown = sends_after_shutdown;
+  // Only what the interposer did inject: a scheduled fault it skipped as
+  // one the kernel could not return to this process does not count.
+  if (t.reached()) run.faults_injected = t.count(TracedCall::Status::injected);
 }
 
 }  // namespace sockcheck

@@ -41,7 +41,8 @@ class InterposerRun {
 };
 
 // The counts the oracle reads (close_calls, connections, calls_after_close,
-// sends_after_shutdown), from the trace.
+// sends_after_shutdown, faults_injected), from the trace; left unknown (-1)
+// when the interposer did not reach the program.
 void take_counts(ClientRun& run, const SyscallTrace& trace);
 
 }  // namespace sockcheck

@@ -46,7 +46,7 @@ struct Facts {
 };
 
 RuleResult result(Rule r, Verdict v, std::string evidence) {
-  return {r, v, std::move(evidence)};
+  return {r, v, std::move(evidence), std::nullopt};
 }
 
 // A measured time, to a precision that means something: microseconds below
@@ -127,7 +127,13 @@ Duration fin_tolerance(const Scenario& s) {
 // client, whose FIN the server reads at least that margin before the
 // timeout, is never caught by it.
 bool fin_only_when_client_gave_up(const Facts& f) {
-  if (!f.obs->saw_client_fin || f.success) return false;
+  // A client that succeeded with every byte lost nothing by the time of
+  // its FIN (one behind a slowly drained buffer sends it late, rightly).
+  // One that "succeeded" without the reply closed when it gave up, and
+  // its exit status only hides it.
+  if (!f.obs->saw_client_fin || (f.success && f.run.response == f.m.response)) {
+    return false;
+  }
   const Duration fin = accept_delay(f.s) + f.obs->client_fin_at;
   const Duration tolerance = fin_tolerance(f.s);
   const bool at_the_timeout = fin + tolerance >= f.s.client_timeout;
@@ -270,6 +276,15 @@ RuleResult bounded(const Facts& f) {
                   "still running at the deadline (" + format_duration(f.m.max_duration) +
                       "): killed");
   }
+  if (f.success && !f.m.late_success.empty()) {
+    return result(r, Verdict::violates,
+                  "reported success after " + measured_text(f.run.elapsed) + ", but " +
+                      f.m.late_success + ": with a " +
+                      std::string(to_string(f.m.contract)) +
+                      " timeout it must have given up first (declare the client's "
+                      "timeout with --client-timeout if it is not " +
+                      std::string(to_string(f.m.contract)) + ")");
+  }
   if (f.run.elapsed > f.m.max_duration) {
     return result(r, Verdict::violates,
                   "took " + measured_text(f.run.elapsed) + ", limit " +
@@ -321,30 +336,96 @@ RuleResult closes_once(const Facts& f) {
   return result(r, Verdict::conforms, "closed exactly once, nothing after");
 }
 
+// Whether a violation is the kind a mishandled syscall produces: bytes lost
+// or invented, or a failure reported where the exchange could succeed (an
+// EINTR taken for fatal). A success reported where the client should have
+// failed is a matter of timing or honesty, never of a short count.
+bool could_follow_from_a_syscall(const Facts& f, const RuleResult& other) {
+  if (other.verdict != Verdict::violates || other.follows_from) return false;
+  switch (other.rule) {
+    case Rule::request_delivered:
+    case Rule::response_delivered: return true;
+    case Rule::honest_outcome: return !f.success;
+    default: return false;
+  }
+}
+
 RuleResult syscall_robust(const Facts& f, const std::vector<RuleResult>& so_far) {
   const Rule r = Rule::syscall_robust;
-  if (auto traced = traced_syscall_robust(f.s, f.run, f.obs, so_far, reported(f))) {
-    return *traced;
+  if (auto spin = traced_busy_loop(f.run)) return *spin;
+  const bool injected = f.m.injects_faults && f.run.faults_injected > 0;
+  // A scenario that injects faults is about them: without one injected, a
+  // pass would read as "EINTR handled" (the short counts it may also cause
+  // are still judged by request- and response-delivered).
+  if (f.m.injects_faults && !injected) {
+    std::string why = traced_not_injected(f.run, f.obs);
+    if (why.empty()) {
+      why = f.run.faults_injected < 0
+                ? "the scenario's injections cannot be applied to this client over loopback"
+                : "no call reached a scheduled fault";
+    }
+    return result(r, Verdict::not_applicable, "no syscall fault injected: " + why);
   }
-  if (!f.m.stresses_syscalls) {
+  if (!f.m.stresses_syscalls && !injected) {
     return result(r, Verdict::not_applicable,
-                  "no short sends, partial reads or injected EINTR/EAGAIN here");
+                  "no short sends, partial reads or injected faults happened");
   }
+  const std::string what = std::string(f.m.stresses_syscalls ? "short sends / partial reads" : "") +
+                           (f.m.stresses_syscalls && injected ? " and " : "") +
+                           (injected ? std::to_string(f.run.faults_injected) +
+                                           " injected syscall fault(s)"
+                                     : "");
   for (const RuleResult& other : so_far) {
-    const bool relevant = other.rule == Rule::request_delivered ||
-                          other.rule == Rule::response_delivered ||
-                          other.rule == Rule::honest_outcome;
-    if (relevant && other.verdict == Verdict::violates) {
+    if (could_follow_from_a_syscall(f, other)) {
+      const std::string cause =
+          injected ? traced_cause(f.run, other.rule, reported(f)) : std::string();
       return result(r, Verdict::violates,
-                    "under short sends / partial reads / EINTR / EAGAIN: " +
-                        std::string(to_string(other.rule)) + " failed");
+                    "under " + what + ": " + std::string(to_string(other.rule)) + " failed" +
+                        (cause.empty() ? "" : " (" + cause + ")"));
     }
   }
+  const std::string summary = traced_summary(f.run);
   return result(r, Verdict::conforms,
-                "short sends continued, partial reads reassembled, EINTR/EAGAIN handled");
+                "under " + what + ": nothing lost, the outcome as expected" +
+                    (summary.empty() ? "" : "; " + summary));
+}
+
+// The root cause first: a client whose FIN never came, or came only when
+// it gave up, starved a server that waits for it, so the missing reply,
+// the failure it then reported and a hang are consequences of half-close.
+void mark_consequences(const Facts& f, std::vector<RuleResult>& rules) {
+  const auto find = [&](Rule r) {
+    return std::find_if(rules.begin(), rules.end(),
+                        [r](const RuleResult& x) { return x.rule == r; });
+  };
+  const auto hc = find(Rule::half_close);
+  if (hc == rules.end() || hc->verdict != Verdict::violates || !f.m.needs_client_fin) {
+    return;
+  }
+  for (Rule consequence :
+       {Rule::response_delivered, Rule::honest_outcome, Rule::bounded}) {
+    const auto it = find(consequence);
+    if (it == rules.end() || it->verdict != Verdict::violates) continue;
+    RuleResult& other = *it;
+    other.follows_from = Rule::half_close;
+    other.evidence += " (a consequence of half-close: the server was waiting for the "
+                      "client's FIN)";
+  }
 }
 
 }  // namespace
+
+std::vector<const RuleResult*> violations_cause_first(const std::vector<RuleResult>& rules) {
+  std::vector<const RuleResult*> out;
+  for (const bool consequences : {false, true}) {
+    for (const RuleResult& rr : rules) {
+      if (rr.verdict == Verdict::violates && rr.follows_from.has_value() == consequences) {
+        out.push_back(&rr);
+      }
+    }
+  }
+  return out;
+}
 
 std::vector<RuleResult> judge(const Scenario& scenario, const Model& model,
                               const ClientRun& run,
@@ -364,6 +445,7 @@ std::vector<RuleResult> judge(const Scenario& scenario, const Model& model,
   out.push_back(bounded(f));
   out.push_back(survives_peer(f));
   out.push_back(closes_once(f));
+  mark_consequences(f, out);
   out.push_back(syscall_robust(f, out));
   return out;
 }

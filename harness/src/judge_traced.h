@@ -1,13 +1,12 @@
-// The verdicts the interposer's trace makes possible for a client program
+// What the interposer's trace adds to the verdicts for a client program
 // (closes-once, syscall-robust; see docs/interposer.md). Internal to the
 // oracle: judge.cc asks these first and falls back to its own rules when
-// they return nullopt (an in-process run, or a program run without the
-// interposer).
+// they have nothing to say (an in-process run, or a program run without
+// the interposer).
 #pragma once
 
 #include <optional>
 #include <string>
-#include <vector>
 
 #include "sockcheck/oracle.h"
 
@@ -16,10 +15,23 @@ namespace sockcheck {
 std::optional<RuleResult> traced_closes_once(const ClientRun& run,
                                              const ServerObservation* obs);
 
-// `reported` says how the client ended ("exited with status 4 (failure)").
-std::optional<RuleResult> traced_syscall_robust(const Scenario& s, const ClientRun& run,
-                                                const ServerObservation* obs,
-                                                const std::vector<RuleResult>& so_far,
-                                                const std::string& reported);
+// syscall-robust violated by a busy loop on EAGAIN the trace recorded.
+std::optional<RuleResult> traced_busy_loop(const ClientRun& run);
+
+// Why the interposer injected no fault into this program ("the program
+// installs no signal handler, so EINTR cannot occur"); "" when there is
+// no trace to say it, or a fault was injected.
+std::string traced_not_injected(const ClientRun& run, const ServerObservation* obs);
+
+// The injected fault that `failed` (a rule that a mishandled call broke)
+// most likely follows from, and how the client ended: "send #1: EINTR
+// (injected); the client then exited with status 1"; "" without a trace
+// or an injected fault. `reported` says how the client ended.
+std::string traced_cause(const ClientRun& run, Rule failed, const std::string& reported);
+
+// What was injected and what was skipped, for a pass: "2 fault(s) injected
+// and handled (last: recv #4: EINTR (injected)); not injected: ..."; ""
+// without a trace.
+std::string traced_summary(const ClientRun& run);
 
 }  // namespace sockcheck

@@ -34,6 +34,23 @@ std::string outcomes_text(const std::vector<Outcome>& outcomes) {
   return s.empty() ? "(none)" : s;
 }
 
+std::string_view to_string(TimeoutContract c) noexcept {
+  switch (c) {
+    case TimeoutContract::total: return "total";
+    case TimeoutContract::idle: return "idle";
+    case TimeoutContract::none: return "none";
+  }
+  return "unknown";
+}
+
+std::optional<TimeoutContract> parse_timeout_contract(std::string_view text) {
+  for (TimeoutContract c :
+       {TimeoutContract::total, TimeoutContract::idle, TimeoutContract::none}) {
+    if (text == to_string(c)) return c;
+  }
+  return std::nullopt;
+}
+
 Duration timing_margin(const Scenario& s) {
   return std::chrono::milliseconds(100) + s.client_timeout / 10;
 }
@@ -102,12 +119,45 @@ void allow_by_ending(const Timeline& tl, const std::string& request, Model& m) {
   }
 }
 
-// The clock: an ending due after the client's timeout must not be waited
-// for; one due close to it may go either way. The client can close in
-// order once it has the server's FIN and has sent all of its request; an
-// RST reaches it when the script ends.
+// When an ending at `at` comes by the client's timer, at the latest and at
+// the soonest: for a total timeout the time since the connect; for an idle
+// one the longest silence before it, counting the server's reads as
+// activity (a client blocked in send() moves on) or not (a client whose
+// timer restarts only on what it receives). nullopt: no timer at all.
+struct OnTheClock {
+  Duration least{};
+  Duration most{};
+};
+std::optional<OnTheClock> on_the_clock(TimeoutContract c, const Timeline& tl,
+                                       Duration at) {
+  switch (c) {
+    case TimeoutContract::total: return OnTheClock{at, at};
+    case TimeoutContract::idle:
+      return OnTheClock{model::longest_silence(tl, at, true),
+                        model::longest_silence(tl, at, false)};
+    case TimeoutContract::none: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::string clock_text(TimeoutContract c, Duration on_clock, Duration timeout) {
+  if (c == TimeoutContract::idle) {
+    return "after a silence of " + format_duration(on_clock) +
+           ", longer than the client's idle timeout of " + format_duration(timeout);
+  }
+  return "after the client's total timeout of " + format_duration(timeout);
+}
+
+// The clock: an ending due after the client's timeout (by its contract)
+// comes after the client has given up; one due close to it may go either
+// way. The client can close in order once it has the server's FIN and has
+// sent all of its request; an RST reaches it when the script ends. An
+// orderly close after the timeout stays an honest success, but one the
+// client should not have waited for (Model::late_success, judged by
+// bounded).
 void apply_the_clock(const Scenario& s, const Timeline& tl,
-                     const std::string& request, bool exact_window, Model& m) {
+                     const std::string& request, bool exact_window,
+                     TimeoutContract contract, Model& m) {
   auto note = [&](std::string line) { m.reasoning.push_back(std::move(line)); };
   const Duration timeout = s.client_timeout;
   const Duration margin = timing_margin(s);
@@ -121,16 +171,27 @@ void apply_the_clock(const Scenario& s, const Timeline& tl,
   }
   const auto at_the_clock = [&](Outcome o, Duration at) {
     if (!m.allows(o)) return;
-    if (at >= timeout + margin) {
-      note("the " + std::string(to_string(o)) + " ending at +" +
-           format_duration(at) + " comes after the client's timeout of " +
-           format_duration(timeout) + ": the client times out first");
-      disallow(m, o);
+    const std::optional<OnTheClock> clock = on_the_clock(contract, tl, at);
+    if (!clock) return;
+    const std::string ending =
+        "the " + std::string(to_string(o)) + " ending at +" + format_duration(at);
+    if (clock->least >= timeout + margin) {
       allow(m, Outcome::timed_out);
-    } else if (at + margin > timeout) {
-      note("the " + std::string(to_string(o)) + " ending at +" +
-           format_duration(at) + " is within " + format_duration(margin) +
-           " of the client's timeout: timing out is also allowed");
+      if (o == Outcome::closed) {
+        m.late_success = "the server's orderly close reaches the client at +" +
+                         format_duration(at) + ", " +
+                         clock_text(contract, clock->least, timeout);
+        note(ending + " comes " + clock_text(contract, clock->least, timeout) +
+             ": the client times out first (a success after it is late)");
+      } else {
+        note(ending + " comes " + clock_text(contract, clock->least, timeout) +
+             ": the client times out first");
+        disallow(m, o);
+      }
+    } else if (clock->most + margin > timeout) {
+      note(ending + " is within " + format_duration(margin) +
+           " of the client's timeout (" + std::string(to_string(contract)) +
+           "): timing out is also allowed");
       allow(m, Outcome::timed_out);
     }
   };
@@ -143,8 +204,8 @@ void apply_the_clock(const Scenario& s, const Timeline& tl,
   }
   at_the_clock(Outcome::closed, closed_at);
   at_the_clock(Outcome::reset, end);
-  if (!exact_window && tl.sendable_at && *tl.sendable_at + margin > timeout &&
-      m.allows(Outcome::closed)) {
+  if (!exact_window && contract != TimeoutContract::none && tl.sendable_at &&
+      *tl.sendable_at + margin > timeout && m.allows(Outcome::closed)) {
     note("with a receive buffer the size the script asks for, the client "
          "could only have its whole request out at +" +
          format_duration(*tl.sendable_at) + "; the kernel's may be larger: "
@@ -162,6 +223,7 @@ void apply_the_clock(const Scenario& s, const Timeline& tl,
          " request bytes left and a " + std::to_string(tl.window) +
          "-byte receive buffer: the client cannot finish sending");
     disallow(m, Outcome::closed);
+    m.late_success.clear();
     allow(m, Outcome::timed_out);
   }
 }
@@ -183,12 +245,15 @@ void apply_expectations(const Scenario& s, const std::string& request, Model& m)
     m.forbids_client_fin = !*e.client_fin;
   }
   if (e.max_duration) m.max_duration = *e.max_duration;
+  if (!m.allows(Outcome::closed)) m.late_success.clear();
 }
 
 }  // namespace
 
-Model derive_model(const Scenario& s, WindowModel windows) {
+Model derive_model(const Scenario& s, WindowModel windows,
+                   TimeoutContract contract) {
   Model m;
+  m.contract = contract;
   m.max_duration = s.deadline();
   const std::string request = s.request_bytes();
   const ScriptPlan plan = plan_connection(s, 1);
@@ -208,10 +273,10 @@ Model derive_model(const Scenario& s, WindowModel windows) {
       m.reasoning.push_back("the server reads until the client's FIN");
     }
     allow_by_ending(tl, request, m);
-    apply_the_clock(s, tl, request, windows == WindowModel::exact, m);
+    apply_the_clock(s, tl, request, windows == WindowModel::exact, contract, m);
     m.client_must_wait_for_fin = m.allows(Outcome::closed);
   }
-  if (!s.injections.empty()) m.stresses_syscalls = true;
+  m.injects_faults = !s.injections.empty();
   apply_expectations(s, request, m);
   return m;
 }

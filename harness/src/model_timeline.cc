@@ -77,12 +77,14 @@ class Player {
     if (!read_in_time(want, cut)) return false;
     note_sendable_during(tl_.t, want, cut);
     if (count <= left) {
+      active(false, tl_.t, cut.write_pauses(want), cut.gap);
       tl_.t += cut.write_pauses(want);  // pauses between its pieces only
       tl_.consumed += count;
       return true;
     }
     // It pauses after every whole piece of what is left, then reads the
     // FIN, which fails it.
+    active(false, tl_.t, cut.read_pauses(left), cut.gap);
     tl_.t += cut.read_pauses(left);
     tl_.consumed = request_.size();
     if (!tl_.needs_fin_at) tl_.needs_fin_at = tl_.t;
@@ -99,6 +101,7 @@ class Player {
     const std::uint64_t left = request_.size() - tl_.consumed;
     if (!read_in_time(left, cut)) return false;
     note_sendable_during(tl_.t, left, cut);
+    active(false, tl_.t, cut.read_pauses(left), cut.gap);
     tl_.t += cut.read_pauses(left);
     tl_.consumed = request_.size();
     if (!tl_.needs_fin_at) tl_.needs_fin_at = tl_.t;
@@ -122,12 +125,14 @@ class Player {
     const std::string bytes = materialize(data, request_);
     if (!tl_.fin_at) tl_.response += bytes;
     if (cut.chunk > 0 && bytes.size() > cut.chunk) tl_.stresses_syscalls = true;
+    if (!bytes.empty()) active(true, tl_.t, cut.write_pauses(bytes.size()), cut.gap);
     tl_.t += cut.write_pauses(bytes.size());
   }
 
   void half_close() {
     if (tl_.fin_at) return;
     tl_.fin_at = tl_.t;
+    active(true, tl_.t, Duration{}, Duration{});
     note("the server half-closes at +" + format_duration(tl_.t));
   }
 
@@ -149,6 +154,13 @@ class Player {
     tl_.sendable_at = at + cut.gap * static_cast<Duration::rep>(kth);
   }
 
+  // Activity lasting `length` from `from`, pieces `gap` apart (when it
+  // lasts at all).
+  void active(bool delivers, Duration from, Duration length, Duration gap) {
+    const Duration inner = length > Duration{} ? gap : Duration{};
+    tl_.activity.push_back({from, from + length, inner, delivers});
+  }
+
   void note(std::string line) { tl_.reasoning.push_back(std::move(line)); }
 
   const std::string& request_;
@@ -157,6 +169,18 @@ class Player {
 };
 
 }  // namespace
+
+Duration longest_silence(const Timeline& tl, Duration until, bool count_reads) {
+  Duration last{};
+  Duration longest{};
+  for (const Activity& a : tl.activity) {
+    if (!a.delivers && !count_reads) continue;
+    if (a.from > until) break;
+    longest = std::max({longest, a.from - last, a.inner_gap});
+    last = std::max(last, std::min(a.to, until));
+  }
+  return std::max(longest, until - last);
+}
 
 Timeline play(const Scenario& scenario, const ScriptPlan& plan,
               const std::string& request) {

@@ -24,6 +24,17 @@
 
 namespace sockcheck::model {
 
+// Something the server does that a client waiting on its socket can notice:
+// data or its FIN arriving (`delivers`), or the server reading request
+// bytes, which lets a client blocked in send() go on. From `from` to `to`,
+// with at most `inner_gap` between its pieces.
+struct Activity {
+  Duration from{};
+  Duration to{};
+  Duration inner_gap{};
+  bool delivers = false;
+};
+
 struct Timeline {
   Duration t{};                // the server's clock
   std::uint64_t consumed = 0;  // request bytes the server has read
@@ -39,9 +50,15 @@ struct Timeline {
   bool aborted = false;
   ScriptPlan::Terminal terminal = ScriptPlan::Terminal::close;
   std::string response;        // bytes written before the server's FIN
+  std::vector<Activity> activity;  // in time order (for idle timeouts)
   bool stresses_syscalls = false;  // short sends or partial reads happen
   std::vector<std::string> reasoning;
 };
+
+// The longest time without activity from the connect to `until`: counting
+// only what reaches the client (`count_reads` false) or the server's reads
+// too. What an idle timer that restarts on such activity measures.
+Duration longest_silence(const Timeline& tl, Duration until, bool count_reads);
 
 // Plays `plan` out for `scenario` (whose request is `request`).
 Timeline play(const Scenario& scenario, const ScriptPlan& plan,

@@ -51,8 +51,15 @@ std::string progress_result(const RunRecord& record) {
   }
   if (!record.passed) {
     std::string names;
+    bool consequences = false;
     for (const RuleResult* v : record.violations()) {
-      if (!names.empty()) names += ", ";
+      if (v->follows_from && !consequences) {
+        names += names.empty() ? "" : "; ";
+        names += "following from it: ";
+        consequences = true;
+      } else if (!names.empty()) {
+        names += ", ";
+      }
       names += to_string(v->rule);
     }
     line += ": " + names;

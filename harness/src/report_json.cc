@@ -216,6 +216,7 @@ void write_run(JsonWriter& w, const RunRecord& r) {
     w.field("rule", to_string(rr.rule));
     w.field("verdict", to_string(rr.verdict));
     w.field("evidence", rr.evidence);
+    if (rr.follows_from) w.field("follows_from", to_string(*rr.follows_from));
     w.end_object();
   }
   w.end_array();
@@ -248,6 +249,7 @@ std::string json_report(std::span<const RunRecord> records, const RunSetInfo& in
   } else {
     w.null();
   }
+  w.field("client_timeout", to_string(info.contract));
 
   w.key("summary");
   w.begin_object();

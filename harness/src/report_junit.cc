@@ -206,6 +206,7 @@ std::string junit_xml(std::span<const RunRecord> records, const RunSetInfo& info
     property("repeat", std::to_string(info.repeat));
     if (info.seed) property("seed", std::to_string(*info.seed));
     if (info.timeout) property("timeout", format_duration(*info.timeout));
+    property("client-timeout", std::string(to_string(info.contract)));
     if (!info.filter.empty()) property("filter", info.filter);
     suites += "    </properties>\n";
     suites += body;

@@ -46,11 +46,7 @@ using report_text::server_summary;
 const RuleResult* RunRecord::rule(Rule r) const { return find_rule(rules, r); }
 
 std::vector<const RuleResult*> RunRecord::violations() const {
-  std::vector<const RuleResult*> out;
-  for (const RuleResult& rr : rules) {
-    if (rr.verdict == Verdict::violates) out.push_back(&rr);
-  }
-  return out;
+  return violations_cause_first(rules);
 }
 
 RunRecord make_record(const ScenarioRun& run, std::size_t repeat) {

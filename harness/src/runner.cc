@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstdlib>
 #include <filesystem>
 
@@ -12,6 +13,7 @@
 #include "sockcheck/sim_transport.h"
 #include "interposer_run.h"
 #include "program_runner.h"
+#include "wine_session.h"
 
 namespace sockcheck {
 
@@ -31,11 +33,7 @@ const RuleResult* ScenarioRun::rule(Rule r) const {
 }
 
 std::vector<const RuleResult*> ScenarioRun::violations() const {
-  std::vector<const RuleResult*> out;
-  for (const RuleResult& rr : rules) {
-    if (rr.verdict == Verdict::violates) out.push_back(&rr);
-  }
-  return out;
+  return violations_cause_first(rules);
 }
 
 namespace {
@@ -181,23 +179,44 @@ class ProgramClient final : public ClientUnderTest {
         argv.push_back(substitute_placeholders(word, ctx.endpoint, ctx.timeout));
       }
     }
+    std::string wine_error;
+    const bool windows = !argv.empty() && is_windows_program(argv.front()) && !options_.shell;
+    if (windows) {
+      if (!wine_) {
+        const auto tools = find_wine();
+        if (tools) {
+          wine_ = WineSession::start(*tools, &wine_error);
+        } else {
+          wine_error = wine_missing_error(argv.front());
+        }
+      }
+      if (wine_) argv = wine_->wrap(std::move(argv));
+    }
+    // Not into Wine: its own socket calls would take the faults and retry
+    // them for the program, which would be credited with handling them.
     std::optional<InterposerRun> interposer;
-    if (!options_.interposer.empty()) {
+    if (!options_.interposer.empty() && !windows) {
       interposer.emplace(options_.interposer, ctx.scenario, ctx.endpoint,
                          options_.fault_level);
     }
-    const ProgramResult p = run_program_with_input(
-        argv, ctx.request, ctx.scenario.deadline(),
-        interposer ? interposer->env() : std::vector<std::string>{});
+    ProgramResult p;
+    if (wine_error.empty()) {
+      p = run_program_with_input(argv, ctx.request, ctx.scenario.deadline(),
+                                 interposer ? interposer->env() : std::vector<std::string>{});
+    } else {
+      p.start_error = wine_error;
+    }
     ClientRun run;
     if (interposer) {
       SyscallTrace trace = interposer->finish(argv.empty() ? std::string() : argv[0]);
       if (!interposer->error().empty()) trace.not_reached = interposer->error();
       take_counts(run, trace);
       run.syscalls = std::move(trace);
-    } else if (!options_.no_interposer_reason.empty()) {
+    } else if (windows || !options_.no_interposer_reason.empty()) {
       SyscallTrace none;
-      none.not_reached = options_.no_interposer_reason;
+      none.not_reached = windows ? "a Windows program under Wine: the interposer would "
+                                   "inject into Wine's socket calls, not the program's"
+                                 : options_.no_interposer_reason;
       run.syscalls = std::move(none);
     }
     run.in_process = false;
@@ -213,6 +232,9 @@ class ProgramClient final : public ClientUnderTest {
 
  private:
   ProgramOptions options_;
+  // The run's Wine prefix, made by the first scenario that runs a Windows
+  // program, stopped with the client (wine_session.h).
+  std::unique_ptr<WineSession> wine_;
 };
 
 Scenario with_overrides(const Scenario& s, const RunOptions& o) {
@@ -238,6 +260,11 @@ void run_on_sim(ScenarioRun& out, ClientUnderTest& client, const RunOptions& o) 
   out.client.close_calls = counts.connections > 0 ? counts.closes : 0;
   out.client.calls_after_close = counts.calls_after_close;
   out.client.sends_after_shutdown = counts.sends_after_shutdown;
+  std::uint64_t injected = 0;
+  for (int n = 1; n <= sim.connection_count(); ++n) {
+    injected += sim.client_calls(n).injected;
+  }
+  out.client.faults_injected = static_cast<int>(std::min<std::uint64_t>(injected, INT_MAX));
   if (o.keep_trace) out.trace = sim.trace();
 }
 
@@ -319,6 +346,9 @@ std::unique_ptr<ClientUnderTest> program_client(const ProgramOptions& options,
   const auto words = split_command(options.command);
   if (!words) return fail("unbalanced quotes in the client command");
   if (words->empty()) return fail("the client command is empty");
+  if (!options.shell && is_windows_program(words->front()) && !find_wine()) {
+    return fail(wine_missing_error(words->front()));
+  }
   return std::make_unique<ProgramClient>(options);
 }
 
@@ -398,9 +428,10 @@ ScenarioRun run_scenario(const Scenario& scenario, ClientUnderTest& client,
   ScenarioRun out;
   out.scenario = with_overrides(scenario, options);
   out.transport = options.transport;
-  out.model = derive_model(out.scenario, options.transport == TransportKind::sim
-                                             ? WindowModel::exact
-                                             : WindowModel::at_least);
+  out.model = derive_model(out.scenario,
+                           options.transport == TransportKind::sim ? WindowModel::exact
+                                                                   : WindowModel::at_least,
+                           options.contract);
   const auto wall_start = std::chrono::steady_clock::now();
   if (options.transport == TransportKind::sim) {
     if (!client.in_process()) {

@@ -51,6 +51,20 @@ inline constexpr std::array<Rule, 8> kAllRules{
 
 enum class Verdict { conforms, violates, not_applicable };
 
+// What the client under test promises about time: its timeout contract.
+//  - total: one deadline for the whole exchange, from the connect (the
+//    reference client; `{timeout_ms}` in a command);
+//  - idle: the timer restarts whenever something arrives (nc -w, socat -T,
+//    ncat -i), so a trickle with short gaps may take longer than the
+//    timeout and still succeed;
+//  - none: no timeout; the client waits as long as the server keeps the
+//    connection open, and only a hang (killed at the deadline) fails it.
+// docs/conformance.md explains how each changes the verdicts.
+enum class TimeoutContract { total, idle, none };
+[[nodiscard]] std::string_view to_string(TimeoutContract c) noexcept;
+// "total" / "idle" / "none"; nullopt for anything else.
+[[nodiscard]] std::optional<TimeoutContract> parse_timeout_contract(std::string_view text);
+
 [[nodiscard]] std::string_view to_string(Rule r) noexcept;
 [[nodiscard]] std::string_view to_string(Verdict v) noexcept;
 
@@ -76,9 +90,20 @@ struct Model {
   // A successful outcome is possible, so the client must keep its side of
   // the connection open until it has read the server's FIN.
   bool client_must_wait_for_fin = false;
-  // The scenario exercises short sends, partial reads or injected EINTR /
-  // EAGAIN (syscall-robust applies).
+  // The script makes the client's calls come back short (short sends
+  // behind a small receive buffer, partial reads of a chunked write).
   bool stresses_syscalls = false;
+  // The scenario injects EINTR / EAGAIN / short counts (`inject` lines):
+  // syscall-robust applies where the run says they were injected
+  // (ClientRun::faults_injected).
+  bool injects_faults = false;
+  // The timeout contract the model was derived for.
+  TimeoutContract contract = TimeoutContract::total;
+  // Non-empty when an orderly close reaches the client only after its
+  // timeout (by its contract) has run out: a client that then reports
+  // success kept waiting past its timeout, which bounded flags (the outcome
+  // itself is honest). Says why.
+  std::string late_success;
   // The client must have finished by then (its timeout plus slack).
   Duration max_duration{};
   // Why: one line per derivation step, for reports ("close with 9 unread
@@ -99,7 +124,8 @@ struct Model {
 enum class WindowModel { exact, at_least };
 
 Model derive_model(const Scenario& scenario,
-                   WindowModel windows = WindowModel::at_least);
+                   WindowModel windows = WindowModel::at_least,
+                   TimeoutContract contract = TimeoutContract::total);
 
 // Timings within this margin of the client's timeout may go either way on
 // a real machine (100 ms plus a tenth of the timeout), so the model allows
@@ -126,6 +152,12 @@ struct ClientRun {
   int connections = -1;            // connections it opened
   int calls_after_close = -1;      // calls after close()
   int sends_after_shutdown = -1;   // send() after shutdown_write() / SHUT_WR
+  // Syscall faults (EINTR, EAGAIN, short counts) really injected into the
+  // client's calls in this run: by the simulator in process, by the
+  // interposer for a program (the injections its trace records, never the
+  // scheduled ones it skipped); -1 when no executor could inject them (a
+  // program run without the interposer, or one it could not reach).
+  int faults_injected = -1;
   // A program run with the interposer: its socket calls and the faults
   // injected or skipped (syscall_trace.h).
   std::optional<SyscallTrace> syscalls;
@@ -136,6 +168,10 @@ struct RuleResult {
   Rule rule = Rule::honest_outcome;
   Verdict verdict = Verdict::not_applicable;
   std::string evidence;  // why, with expected vs observed for violations
+  // A violation that is a consequence of another rule's violation in the
+  // same run (a reply missing because the client never half-closed): the
+  // other rule is the root cause, reported first.
+  std::optional<Rule> follows_from = std::nullopt;
 };
 
 // Judges every rule in kAllRules order. `observations` are the server's
@@ -144,6 +180,10 @@ struct RuleResult {
 std::vector<RuleResult> judge(const Scenario& scenario, const Model& model,
                               const ClientRun& run,
                               const std::vector<ServerObservation>& observations);
+
+// The violated rules among `rules`, root causes first (in rule order), then
+// the violations that follow from them (RuleResult::follows_from).
+std::vector<const RuleResult*> violations_cause_first(const std::vector<RuleResult>& rules);
 
 // A short, readable rendering of bytes for evidence: printable ASCII as is,
 // escapes for the rest, cut in the middle beyond `max` characters.

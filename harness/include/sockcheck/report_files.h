@@ -21,6 +21,7 @@ struct RunSetInfo {
   std::size_t repeat = 1;
   std::optional<std::uint64_t> seed;
   std::optional<Duration> timeout;
+  TimeoutContract contract = TimeoutContract::total;  // the client's
   std::vector<std::string> paths;    // the PATHs given on the command line
   std::string filter;                // "" when none
 };

@@ -120,6 +120,9 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;
   // Keep the simulated transport's trace in the result (for reports).
   bool keep_trace = false;
+  // The client's timeout contract, which the model is derived for
+  // (oracle.h). The reference client's is total.
+  TimeoutContract contract = TimeoutContract::total;
 };
 
 struct ScenarioRun {
