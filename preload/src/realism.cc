@@ -7,7 +7,8 @@
 // FIONBIO), the socket timeouts with getsockopt(SO_RCVTIMEO/SO_SNDTIMEO),
 // and the signal dispositions with sigaction(sig, nullptr, &old) for every
 // signal (however the handler was installed: signal(), sigaction(),
-// sigset()). These queries are async-signal-safe and cost nothing on the
+// sigset()); handlers for the signals a thread raises itself (SIGSEGV and
+// the like, a sanitizer's or crash reporter's) do not count. These queries are async-signal-safe and cost nothing on the
 // calls that have no fault scheduled.
 #include <fcntl.h>
 #include <signal.h>
@@ -33,9 +34,22 @@ constexpr std::uint32_t kMaxInARow = 1000;
 bool in_table(int fd) noexcept { return fd >= 0 && fd < kMaxFds; }
 
 struct Handlers {
-  bool any = false;            // some signal has a handler
+  bool any = false;            // some signal has a handler that can interrupt
   bool any_without_restart = false;
+  bool crash_only = false;     // handlers, but only for the signals below
 };
+
+// Signals the kernel sends a thread for what that thread itself executes
+// (a bad access, a trap, abort()). A handler for them, as sanitizers and
+// crash reporters install, runs only when the program faults, never while
+// it sleeps in a call, so it makes no EINTR possible.
+bool raised_by_the_thread_itself(int sig) noexcept {
+  switch (sig) {
+    case SIGSEGV: case SIGBUS: case SIGFPE: case SIGILL: case SIGTRAP:
+    case SIGSYS: case SIGABRT: return true;
+    default: return false;
+  }
+}
 
 Handlers handlers() noexcept {
   Handlers h;
@@ -47,7 +61,12 @@ Handlers handlers() noexcept {
                              ? sa.sa_sigaction != nullptr
                              : sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN;
     if (!handled) continue;
+    if (raised_by_the_thread_itself(sig)) {
+      h.crash_only = !h.any;
+      continue;
+    }
     h.any = true;
+    h.crash_only = false;
     if ((sa.sa_flags & SA_RESTART) == 0) h.any_without_restart = true;
   }
   return h;
@@ -73,6 +92,11 @@ const char* unrealistic_eintr(CallClass c, int fd, int flags,
     return "shutdown() never sleeps, so it cannot be interrupted";
   }
   const Handlers h = handlers();
+  if (h.crash_only) {
+    return "the program's only signal handlers are for faults it raises itself "
+           "(SIGSEGV, SIGBUS, SIGFPE, ...), which never interrupt a call, so EINTR "
+           "cannot occur";
+  }
   if (!h.any) return "the program installs no signal handler, so EINTR cannot occur";
   if (c == CallClass::wait) {
     return wait_ms == 0 ? "a wait with a zero timeout never sleeps, so it cannot be interrupted"

@@ -11,7 +11,11 @@
 // faults the kernel could really give it and the interposer injects them.
 // DEFECT `none` (send/recv) and `none-readwrite` (read/write) are correct:
 // full duplex driven by poll(), EINTR retried, short counts continued,
-// half-close once everything is sent, read until EOF.
+// half-close once everything is sent, read until EOF. DEFECT
+// `eintr-fatal-crash-handler` takes EINTR from any call for fatal but
+// installs only a SIGSEGV handler and no alarm: EINTR can never reach it,
+// so it is correct too, and only an interposer that injected EINTR where
+// the kernel could not would make it fail.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -42,13 +46,21 @@ constexpr std::string_view kDefects[] = {
     "eintr-poll-fatal",   // EINTR from poll is an error
     "ignore-short-send",  // one send of the whole request; its count is ignored
     "eagain-busy-loop",   // non-blocking, retries EAGAIN at once without poll
+    // EINTR anywhere is fatal, but the only handler is a crash handler for
+    // SIGSEGV (no alarm): EINTR can never reach it, so it is correct.
+    "eintr-fatal-crash-handler",
 };
 
 std::string_view g_defect;
 bool defect(std::string_view d) { return g_defect == d; }
 bool rw() { return defect("none-readwrite"); }
+bool crash_handler_only() { return defect("eintr-fatal-crash-handler"); }
+bool eintr_fatal(std::string_view call) {
+  return crash_handler_only() || g_defect == "eintr-" + std::string(call) + "-fatal";
+}
 
 void on_alarm(int) {}  // only there to interrupt a blocked call
+[[noreturn]] void on_crash(int) { ::_exit(70); }
 
 ssize_t do_send(int fd, const char* p, std::size_t n) {
   return rw() ? ::write(fd, p, n) : ::send(fd, p, n, MSG_NOSIGNAL);
@@ -95,12 +107,17 @@ int main(int argc, char** argv) {
   }
   ::signal(SIGPIPE, SIG_IGN);
   struct sigaction sa {};
-  sa.sa_handler = on_alarm;  // no SA_RESTART: the alarm interrupts calls
-  ::sigaction(SIGALRM, &sa, nullptr);
-  itimerval timer{};
-  timer.it_value.tv_sec = timeout_ms / 1000;
-  timer.it_value.tv_usec = static_cast<suseconds_t>(timeout_ms % 1000 * 1000);
-  ::setitimer(ITIMER_REAL, &timer, nullptr);
+  if (crash_handler_only()) {
+    sa.sa_handler = on_crash;
+    ::sigaction(SIGSEGV, &sa, nullptr);
+  } else {
+    sa.sa_handler = on_alarm;  // no SA_RESTART: the alarm interrupts calls
+    ::sigaction(SIGALRM, &sa, nullptr);
+    itimerval timer{};
+    timer.it_value.tv_sec = timeout_ms / 1000;
+    timer.it_value.tv_usec = static_cast<suseconds_t>(timeout_ms % 1000 * 1000);
+    ::setitimer(ITIMER_REAL, &timer, nullptr);
+  }
 
   sockaddr_in6 a6{};
   sockaddr_in a4{};
@@ -146,7 +163,7 @@ int main(int argc, char** argv) {
       pollfd p{fd, static_cast<short>((eof ? 0 : POLLIN) | (shut ? 0 : POLLOUT)), 0};
       const int rc = ::poll(&p, 1, static_cast<int>(left > 0 ? left : 0));
       if (rc < 0 && errno == EINTR) {
-        if (defect("eintr-poll-fatal")) finish(1, response, "poll");  // DEFECT
+        if (eintr_fatal("poll")) finish(1, response, "poll");  // DEFECT
         continue;
       }
       if (rc < 0) finish(1, response, "poll");
@@ -160,7 +177,7 @@ int main(int argc, char** argv) {
       if (n >= 0) {
         sent += static_cast<std::size_t>(n);
       } else if (errno == EINTR) {
-        if (defect("eintr-send-fatal")) finish(1, response, "send");  // DEFECT
+        if (eintr_fatal("send")) finish(1, response, "send");  // DEFECT
       } else if (errno != EAGAIN) {
         finish(status_of(errno), response, "send");
       }
@@ -172,7 +189,7 @@ int main(int argc, char** argv) {
       } else if (n == 0) {
         eof = true;
       } else if (errno == EINTR) {
-        if (defect("eintr-recv-fatal")) finish(1, response, "recv");  // DEFECT
+        if (eintr_fatal("recv")) finish(1, response, "recv");  // DEFECT
       } else if (errno != EAGAIN) {
         finish(status_of(errno), response, "recv");
       }
