@@ -220,6 +220,7 @@ class ProgramClient final : public ClientUnderTest {
       run.syscalls = std::move(none);
     }
     run.in_process = false;
+    run.elapsed = p.elapsed;
     run.killed_at_deadline = p.killed;
     run.signal = p.signal;
     run.exit_status = p.exit_status;
@@ -282,7 +283,11 @@ void run_on_tcp(ScenarioRun& out, ClientUnderTest& client) {
                  out.scenario.client_timeout, started.endpoint, &counting};
   const auto start = std::chrono::steady_clock::now();
   out.client = client.run(ctx);
-  out.client.elapsed = std::chrono::steady_clock::now() - start;
+  // A program's own time is measured around its process (program_runner.h);
+  // one that could not be started has none.
+  if (client.in_process() || out.client.elapsed == Duration{}) {
+    out.client.elapsed = std::chrono::steady_clock::now() - start;
+  }
   if (client.in_process()) {
     out.client.connections = counts.connections;
     out.client.close_calls = counts.connections > 0 ? counts.closes : 0;
