@@ -113,10 +113,7 @@ std::string traced_summary(const ClientRun& run) {
   const TracedCall* last = t->last_injected();
   const std::string skipped = t->skipped_reasons();
   std::string out;
-  if (last != nullptr) {
-    out = std::to_string(t->count(TracedCall::Status::injected)) +
-          " fault(s) injected and handled (last: " + describe_call(*last) + ")";
-  }
+  if (last != nullptr) out = "the last: " + describe_call(*last);
   if (!skipped.empty()) out += (out.empty() ? "" : "; ") + ("not injected: " + skipped);
   return out;
 }

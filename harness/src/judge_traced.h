@@ -29,9 +29,8 @@ std::string traced_not_injected(const ClientRun& run, const ServerObservation* o
 // or an injected fault. `reported` says how the client ended.
 std::string traced_cause(const ClientRun& run, Rule failed, const std::string& reported);
 
-// What was injected and what was skipped, for a pass: "2 fault(s) injected
-// and handled (last: recv #4: EINTR (injected)); not injected: ..."; ""
-// without a trace.
+// The last fault injected and what was skipped, for a pass: "the last:
+// recv #4: EINTR (injected); not injected: ..."; "" without a trace.
 std::string traced_summary(const ClientRun& run);
 
 }  // namespace sockcheck

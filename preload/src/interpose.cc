@@ -110,6 +110,12 @@ void after_close(int fd, const char* fn, long long r) noexcept {
 
 std::size_t halve(std::size_t n) noexcept { return n / 2 > 0 ? n / 2 : 1; }
 
+// A send for half the bytes held the rest back if it sent anything.
+ssize_t sent_short(ssize_t r, bool& held) noexcept {
+  held = r > 0;
+  return r;
+}
+
 constexpr int kMaxIov = 64;
 
 // Copies `iov` into `out`, cut to `limit` bytes in all; returns the count.
@@ -131,7 +137,9 @@ std::size_t iov_total(const iovec* iov, int count) noexcept {
 
 // One data call (send or recv class) on target connection `conn`: decide,
 // inject or call, record. `real_call` makes the call as asked;
-// `short_call` makes it for fewer bytes (it peeks first when receiving).
+// `short_call` makes it for fewer bytes (it peeks first when receiving)
+// and says whether any were really held back: a short count that found
+// nothing to hold back is recorded as skipped, never as injected.
 template <typename RealCall, typename ShortCall>
 ssize_t data_call(int conn, int fd, const char* fn, CallClass c, int flags,
                   std::size_t size, RealCall real_call, ShortCall short_call) noexcept {
@@ -139,15 +147,25 @@ ssize_t data_call(int conn, int fd, const char* fn, CallClass c, int flags,
   const Decision d = decide(conn, c, fd, flags, size, -1, index);
   ssize_t r = 0;
   int err = 0;
+  Decision done = d;
   if (d.inject && d.kind != FaultKind::short_count) {
     r = -1;
     err = d.kind == FaultKind::eintr ? EINTR : EAGAIN;
+  } else if (d.inject) {
+    bool held = false;  // bytes really held back
+    r = short_call(held);
+    err = r < 0 ? errno : 0;
+    if (!held) {
+      done.inject = false;
+      done.skipped_because =
+          "the call found end of file, an error or too few bytes to hold any back";
+    }
   } else {
-    r = d.inject ? short_call() : real_call();
+    r = real_call();
     err = r < 0 ? errno : 0;
   }
-  if (!d.inject) note_result(conn, c, r, err);
-  trace_call(conn, fn, c, index, static_cast<long long>(size), r, err, d);
+  if (!done.inject) note_result(conn, c, r, err);
+  trace_call(conn, fn, c, index, static_cast<long long>(size), r, err, done);
   if (r < 0) errno = err;
   return r;
 }
@@ -168,11 +186,14 @@ ssize_t recv_like(int conn, int fd, const char* fn, void* buf, std::size_t len,
   return data_call(
       conn, fd, fn, CallClass::recv, flags, len,
       [&] { return REAL(recvfrom_t, recvfrom)(fd, buf, len, flags, from, fromlen); },
-      [&]() -> ssize_t {
+      [&](bool& held) -> ssize_t {
         std::size_t take = 0;
         const ssize_t n = peek_for_short(fd, buf, len, flags, take);
         if (n <= 0) return n;
-        return REAL(recvfrom_t, recvfrom)(fd, buf, take, flags & ~MSG_WAITALL, from, fromlen);
+        const ssize_t r =
+            REAL(recvfrom_t, recvfrom)(fd, buf, take, flags & ~MSG_WAITALL, from, fromlen);
+        held = r > 0 && static_cast<std::size_t>(r) < static_cast<std::size_t>(n);
+        return r;
       });
 }
 
@@ -181,7 +202,7 @@ ssize_t recvmsg_like(int conn, int fd, const char* fn, msghdr* msg, int flags) n
   return data_call(
       conn, fd, fn, CallClass::recv, flags, total,
       [&] { return REAL(recvmsg_t, recvmsg)(fd, msg, flags); },
-      [&]() -> ssize_t {
+      [&](bool& held) -> ssize_t {
         if (msg->msg_iovlen == 0) return REAL(recvmsg_t, recvmsg)(fd, msg, flags);
         std::size_t take = 0;
         const ssize_t n = peek_for_short(fd, msg->msg_iov[0].iov_base,
@@ -196,6 +217,7 @@ ssize_t recvmsg_like(int conn, int fd, const char* fn, msghdr* msg, int flags) n
         msg->msg_flags = copy.msg_flags;
         msg->msg_controllen = copy.msg_controllen;
         msg->msg_namelen = copy.msg_namelen;
+        held = r > 0 && static_cast<std::size_t>(r) < static_cast<std::size_t>(n);
         return r;
       });
 }
@@ -205,13 +227,13 @@ ssize_t sendmsg_like(int conn, int fd, const char* fn, const msghdr* msg, int fl
   return data_call(
       conn, fd, fn, CallClass::send, flags, total,
       [&] { return REAL(sendmsg_t, sendmsg)(fd, msg, flags); },
-      [&] {
+      [&](bool& held) {
         iovec cut[kMaxIov];
         msghdr copy = *msg;
         copy.msg_iov = cut;
         copy.msg_iovlen = static_cast<std::size_t>(
             cut_iov(msg->msg_iov, static_cast<int>(msg->msg_iovlen), halve(total), cut));
-        return REAL(sendmsg_t, sendmsg)(fd, &copy, flags);
+        return sent_short(REAL(sendmsg_t, sendmsg)(fd, &copy, flags), held);
       });
 }
 
@@ -320,7 +342,9 @@ SOCKCHECK_EXPORT ssize_t send(int fd, const void* buf, size_t len, int flags) {
   return data_call(
       c, fd, "send", CallClass::send, flags, len,
       [&] { return REAL(send_t, send)(fd, buf, len, flags); },
-      [&] { return REAL(send_t, send)(fd, buf, halve(len), flags); });
+      [&](bool& held) {
+        return sent_short(REAL(send_t, send)(fd, buf, halve(len), flags), held);
+      });
 }
 
 SOCKCHECK_EXPORT ssize_t sendto(int fd, const void* buf, size_t len, int flags,
@@ -334,7 +358,9 @@ SOCKCHECK_EXPORT ssize_t sendto(int fd, const void* buf, size_t len, int flags,
   return data_call(
       c, fd, "sendto", CallClass::send, flags, len,
       [&] { return REAL(sendto_t, sendto)(fd, buf, len, flags, to, tolen); },
-      [&] { return REAL(sendto_t, sendto)(fd, buf, halve(len), flags, to, tolen); });
+      [&](bool& held) {
+        return sent_short(REAL(sendto_t, sendto)(fd, buf, halve(len), flags, to, tolen), held);
+      });
 }
 
 SOCKCHECK_EXPORT ssize_t sendmsg(int fd, const msghdr* msg, int flags) {
@@ -357,7 +383,9 @@ SOCKCHECK_EXPORT ssize_t write(int fd, const void* buf, size_t len) {
   return data_call(
       c, fd, "write", CallClass::send, 0, len,
       [&] { return REAL(write_t, write)(fd, buf, len); },
-      [&] { return REAL(write_t, write)(fd, buf, halve(len)); });
+      [&](bool& held) {
+        return sent_short(REAL(write_t, write)(fd, buf, halve(len)), held);
+      });
 }
 
 SOCKCHECK_EXPORT ssize_t writev(int fd, const iovec* iov, int count) {
