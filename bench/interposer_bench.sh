@@ -16,6 +16,7 @@
 #
 #   bench/interposer_bench.sh [BUILD_DIR] [REPEATS] [ROUNDS]
 set -eu
+command -v strace >/dev/null || { echo "interposer_bench.sh: needs strace (apt-get install strace)" >&2; exit 2; }
 build=${1:-build/dev}
 repeat=${2:-20}
 rounds=${3:-5}
