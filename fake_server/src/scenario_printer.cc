@@ -112,7 +112,9 @@ std::string print_scenario(const Scenario& s) {
   if (s.level == Level::should) line("level should");
   for (const auto& inj : s.injections) {
     line("inject " + std::string(call_text(inj.call)) + " " +
-         error_text(inj.error) + " every " + std::to_string(inj.every));
+         (inj.short_count ? std::string("short") : error_text(inj.error)) +
+         (inj.at != 0 ? " at " + std::to_string(inj.at)
+                      : " every " + std::to_string(inj.every)));
   }
   for (const auto& script : s.scripts) {
     out += '\n';

@@ -236,12 +236,18 @@ bool Parser::parse_inject(const Token& k) {
     inj.error = std::make_error_code(std::errc::interrupted);
   } else if (t.raw == "EAGAIN") {
     inj.error = std::make_error_code(std::errc::resource_unavailable_try_again);
+  } else if (t.raw == "short") {
+    if (inj.call != Injection::Call::send && inj.call != Injection::Call::recv) {
+      return fail(t.column, "'short' applies to send and recv only");
+    }
+    inj.short_count = true;
   } else {
     return fail(t.column,
-                "unknown error " + quote(t.raw) + " (expected EINTR or EAGAIN)");
+                "unknown error " + quote(t.raw) + " (expected EINTR, EAGAIN or short)");
   }
   for (const auto& other : s_.injections) {
-    if (other.call == inj.call && other.error == inj.error) {
+    if (other.call == inj.call && other.error == inj.error &&
+        other.short_count == inj.short_count) {
       return fail(k.column, "duplicate 'inject " + call_text + " " +
                                 std::string(t.raw) + "' (first on line " +
                                 std::to_string(other.where.line) + ")");
@@ -249,19 +255,21 @@ bool Parser::parse_inject(const Token& k) {
   }
   const Token* p = peek();
   if (p == nullptr) return false;
-  if (p->is_word("every")) {
+  if (p->is_word("every") || p->is_word("at")) {
+    const bool at = p->is_word("at");
     next(t);
     Token n;
-    std::uint64_t every = 0;
-    if (!word_for(n, "a number after 'every'") ||
-        !number_text(n.raw, n.column, UINT32_MAX, every)) {
+    std::uint64_t value = 0;
+    const std::string what = at ? "'at'" : "'every'";
+    if (!word_for(n, "a number after " + what) ||
+        !number_text(n.raw, n.column, UINT32_MAX, value)) {
       return false;
     }
-    if (every == 0) return fail(n.column, "'every' must be at least 1");
-    inj.every = static_cast<std::uint32_t>(every);
+    if (value == 0) return fail(n.column, what + " must be at least 1");
+    (at ? inj.at : inj.every) = static_cast<std::uint32_t>(value);
   } else if (p->kind != Token::Kind::end) {
     return fail(p->column, "unknown option " + p->shown() +
-                               " for 'inject' (expected every)");
+                               " for 'inject' (expected every or at)");
   }
   if (!expect_end()) return false;
   s_.injections.push_back(inj);

@@ -40,8 +40,7 @@ std::optional<std::error_code> SimTransport::Ops::inject(SimTransport& t, Link& 
   const std::uint64_t n = ++l.call_count[k];
   for (const Injection& inj : t.scenario_.injections) {
     if (inj.call != call) continue;
-    const std::uint64_t every = std::max<std::uint32_t>(inj.every, 1);
-    if ((n - 1) % every != 0) continue;
+    if (!inj.hits(n)) continue;
     if (l.consecutive_injected[k] >= kMaxConsecutiveInjections) {
       trace(t, l.number, "%s: injection skipped after %u in a row",
             call_name(call), kMaxConsecutiveInjections);
@@ -49,6 +48,12 @@ std::optional<std::error_code> SimTransport::Ops::inject(SimTransport& t, Link& 
     }
     ++l.consecutive_injected[k];
     ++l.calls.injected;
+    if (inj.short_count) {
+      // Not an error: the call goes through for half its bytes.
+      trace(t, l.number, "%s: short count (injected)", call_name(call));
+      l.short_due = true;
+      return std::nullopt;
+    }
     trace(t, l.number, "%s -> %s (injected)", call_name(call),
           error_name(inj.error).c_str());
     return inj.error;
@@ -92,6 +97,7 @@ IoResult SimTransport::Ops::send(SimTransport& t, Link& l,
   ++l.calls.sends;
   if (l.client.shut_wr) ++l.calls.sends_after_shutdown;
   if (auto e = inject(t, l, Injection::Call::send)) return IoResult::failure(*e);
+  if (std::exchange(l.short_due, false)) data = data.first(std::max<std::size_t>(data.size() / 2, 1));
   IoResult r = try_send(t, l, data);
   if (is_would_block(r.error)) {  // the client would block: the server's turn
     settle(t, l);
@@ -126,6 +132,9 @@ IoResult SimTransport::Ops::recv(SimTransport& t, Link& l, std::span<std::byte> 
   ++l.calls.recvs;
   if (auto e = inject(t, l, Injection::Call::recv)) return IoResult::failure(*e);
   if (buffer.empty()) return IoResult::failure(std::errc::invalid_argument);
+  if (std::exchange(l.short_due, false)) {
+    buffer = buffer.first(std::max<std::size_t>(buffer.size() / 2, 1));
+  }
   IoResult r = try_recv(t, l, buffer);
   if (is_would_block(r.error)) {
     settle(t, l);

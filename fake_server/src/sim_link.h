@@ -171,6 +171,7 @@ struct SimTransport::Link {
   SimClientCalls calls;
   std::uint64_t call_count[sim::kCalls] = {};
   std::uint32_t consecutive_injected[sim::kCalls] = {};
+  bool short_due = false;  // an injected short count for the call under way
 
   [[nodiscard]] const PlanStep& step(std::size_t i) const { return plan.steps[i]; }
   [[nodiscard]] std::size_t step_count() const noexcept { return plan.steps.size(); }

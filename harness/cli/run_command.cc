@@ -70,6 +70,13 @@ constexpr std::string_view kHelp =
     "                        total when the --client-cmd uses {timeout_ms} or\n"
     "                        {timeout_s}, none when it does not; the reference\n"
     "                        client's is total\n"
+    "  --no-interposer       do not preload libsockcheck_preload.so into the\n"
+    "                        program: no syscall faults, no trace (the verdicts\n"
+    "                        that need them are n/a)\n"
+    "  --fault-level realistic|portable\n"
+    "                        realistic (default): inject only the faults the\n"
+    "                        kernel could return to the program; portable: also\n"
+    "                        what POSIX and Winsock allow beyond Linux\n"
     "  --transport sim|tcp   sim: simulated TCP in memory, virtual time (only\n"
     "                        for the in-process client; the default for it);\n"
     "                        tcp: real loopback TCP (the default, and the only\n"
@@ -120,6 +127,8 @@ struct Options {
   std::vector<std::string> paths;
   std::optional<std::string> client_cmd;
   bool shell = false;
+  bool no_interposer = false;
+  FaultLevel fault_level = FaultLevel::realistic;
   std::optional<TransportKind> transport;
   std::size_t repeat = 1;
   std::optional<std::uint64_t> seed;
@@ -154,9 +163,11 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
       io.out << kHelp;
       return kExitOk;
     }
-    if (name == "--shell" || name == "--verbose" || name == "--quiet" || name == "--strict") {
+    if (name == "--shell" || name == "--verbose" || name == "--quiet" ||
+        name == "--no-interposer" || name == "--strict") {
       if (!r.flag()) return usage_error(io, name + " takes no value");
       if (name == "--shell") opt.shell = true;
+      if (name == "--no-interposer") opt.no_interposer = true;
       if (name == "--verbose") opt.verbose = true;
       if (name == "--quiet") opt.quiet = true;
       if (name == "--strict") opt.strict = true;
@@ -166,8 +177,8 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
                              name == "--repeat" || name == "--seed" ||
                              name == "--timeout" || name == "--filter" ||
                              name == "--junit" || name == "--json" ||
-                             name == "--client-timeout" || name == "--baseline" ||
-                             name == "--write-baseline";
+                             name == "--client-timeout" || name == "--fault-level" ||
+                             name == "--baseline" || name == "--write-baseline";
     if (!takes_value) return usage_error(io, "unknown option '" + std::string(r.arg()) + "'");
     const auto v = r.value();
     if (!v) return usage_error(io, name + " needs a value");
@@ -208,6 +219,14 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
     } else if (name == "--filter") {
       if (text.empty()) return usage_error(io, "--filter needs a non-empty pattern");
       opt.filters.push_back(text);
+    } else if (name == "--fault-level") {
+      if (text == "realistic") {
+        opt.fault_level = FaultLevel::realistic;
+      } else if (text == "portable") {
+        opt.fault_level = FaultLevel::portable;
+      } else {
+        return usage_error(io, "--fault-level '" + text + "': expected realistic or portable");
+      }
     } else if (name == "--junit") {
       opt.junit = text;
     } else if (name == "--json") {
@@ -380,7 +399,19 @@ int run_main(std::span<const std::string_view> args, Streams io) {
   std::unique_ptr<ClientUnderTest> client;
   if (opt.client_cmd) {
     std::string why;
-    client = program_client({*opt.client_cmd, opt.shell}, &why);
+    ProgramOptions program{*opt.client_cmd, opt.shell, {}, opt.fault_level, {}};
+    if (opt.no_interposer) {
+      program.no_interposer_reason = "the interposer was disabled (--no-interposer)";
+    } else {
+      program.interposer = default_interposer();
+      if (program.interposer.empty()) {
+        program.no_interposer_reason =
+            "libsockcheck_preload.so was not found next to sockcheck";
+        io.err << "sockcheck run: " << program.no_interposer_reason
+               << "; syscall faults are not injected\n";
+      }
+    }
+    client = program_client(program, &why);
     if (!client) return usage_error(io, "--client-cmd: " + why);
   } else {
     client = reference_client();

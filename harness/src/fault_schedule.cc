@@ -267,6 +267,7 @@ FaultScheduleEncoding encode_fault_schedule(const Scenario& scenario) {
        (scenario.injections.size() << 1));
   for (const Injection& inj : scenario.injections) {
     if (inj.every < 2 || inj.every > 9) return fail("an injection `every` outside 2..9");
+    if (inj.at != 0) return fail("an injection `at` a call");
     const bool eagain = inj.error == std::errc::resource_unavailable_try_again;
     if (!eagain && inj.error != std::errc::interrupted) {
       return fail("an injected error other than EINTR or EAGAIN");

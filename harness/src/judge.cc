@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "judge_traced.h"
 #include "sockcheck/oracle.h"
 #include "sockcheck/script_plan.h"
 #include "sockcheck/units.h"
@@ -146,7 +147,7 @@ RuleResult half_close(const Facts& f) {
   if (f.obs == nullptr || !f.obs->accepted) {
     return result(r, Verdict::not_applicable, "no connection was accepted");
   }
-  if (f.run.in_process && f.run.sends_after_shutdown > 0) {
+  if (f.run.sends_after_shutdown > 0) {
     return result(r, Verdict::violates,
                   std::to_string(f.run.sends_after_shutdown) +
                       " send() call(s) after the client's FIN (shutdown_write): "
@@ -334,6 +335,7 @@ RuleResult survives_peer(const Facts& f) {
 
 RuleResult closes_once(const Facts& f) {
   const Rule r = Rule::closes_once;
+  if (auto traced = traced_closes_once(f.run, f.obs)) return *traced;
   if (!f.run.in_process || f.run.close_calls < 0) {
     return result(r, Verdict::not_applicable, "observable only in process");
   }
@@ -378,27 +380,42 @@ bool could_follow_from_a_syscall(const Facts& f, const RuleResult& other) {
 
 RuleResult syscall_robust(const Facts& f, const std::vector<RuleResult>& so_far) {
   const Rule r = Rule::syscall_robust;
+  if (auto spin = traced_busy_loop(f.run)) return *spin;
   const bool injected = f.m.injects_faults && f.run.faults_injected > 0;
+  // A scenario that injects faults is about them: without one injected, a
+  // pass would read as "EINTR handled" (the short counts it may also cause
+  // are still judged by request- and response-delivered).
+  if (f.m.injects_faults && !injected) {
+    std::string why = traced_not_injected(f.run, f.obs);
+    if (why.empty()) {
+      why = f.run.faults_injected < 0
+                ? "the scenario's injections cannot be applied to this client over loopback"
+                : "no call reached a scheduled fault";
+    }
+    return result(r, Verdict::not_applicable, "no syscall fault injected: " + why);
+  }
   if (!f.m.stresses_syscalls && !injected) {
     return result(r, Verdict::not_applicable,
-                  f.m.injects_faults && f.run.faults_injected < 0
-                      ? "the scenario's EINTR/EAGAIN injections cannot be applied to this "
-                        "client over loopback, and no short counts happen here"
-                      : "no short sends, partial reads or injected EINTR/EAGAIN happened");
+                  "no short sends, partial reads or injected faults happened");
   }
   const std::string what = std::string(f.m.stresses_syscalls ? "short sends / partial reads" : "") +
                            (f.m.stresses_syscalls && injected ? " and " : "") +
                            (injected ? std::to_string(f.run.faults_injected) +
-                                           " injected EINTR/EAGAIN"
+                                           " injected syscall fault(s)"
                                      : "");
   for (const RuleResult& other : so_far) {
     if (could_follow_from_a_syscall(f, other)) {
+      const std::string cause =
+          injected ? traced_cause(f.run, other.rule, reported(f)) : std::string();
       return result(r, Verdict::violates,
-                    "under " + what + ": " + std::string(to_string(other.rule)) + " failed");
+                    "under " + what + ": " + std::string(to_string(other.rule)) + " failed" +
+                        (cause.empty() ? "" : " (" + cause + ")"));
     }
   }
+  const std::string summary = traced_summary(f.run);
   return result(r, Verdict::conforms,
-                "under " + what + ": nothing lost, the outcome as expected");
+                "under " + what + ": nothing lost, the outcome as expected" +
+                    (summary.empty() ? "" : "; " + summary));
 }
 
 // The root cause first: a client whose FIN never came, or came only when

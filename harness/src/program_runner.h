@@ -20,10 +20,16 @@ struct ProgramResult {
   std::string out;          // stdout, complete
   std::string err;          // stderr, at most 64 KiB (the rest is dropped)
   std::string start_error;  // it could not be started (why)
+  // From the fork to the moment its end was seen (or it was killed): the
+  // program's own time, without the harness's preparations around it.
+  Duration elapsed{};
 };
 
 // Never raises SIGPIPE in the caller: stdin is a temporary file, not a pipe.
+// `env` ("NAME=value") is added to the caller's environment for the child,
+// replacing variables of the same name.
 ProgramResult run_program_with_input(const std::vector<std::string>& argv,
-                                     const std::string& input, Duration limit);
+                                     const std::string& input, Duration limit,
+                                     const std::vector<std::string>& env = {});
 
 }  // namespace sockcheck

@@ -102,6 +102,10 @@ std::string run_details(const RunRecord& record, bool verbose) {
     line(k2, (record.client.in_process ? "diagnostics: " : "stderr: ") +
                  record.client.diagnostics);
   }
+  if (!record.client.syscalls.empty()) {
+    line(k1, "syscalls (interposer):");
+    for (const std::string& call : record.client.syscalls) line(k2, call);
+  }
   line(k1, "model: " + model_line(record.model));
   for (const std::string& why : record.model.reasoning) line(k2, "- " + why);
   if (record.server.empty()) {

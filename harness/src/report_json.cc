@@ -151,6 +151,10 @@ void write_run(JsonWriter& w, const RunRecord& r) {
   } else {
     w.null();
   }
+  w.key("syscall_trace");  // the interposer's records; [] without it
+  w.begin_array();
+  for (const std::string& call : c.syscalls) w.str(call);
+  w.end_array();
   w.end_object();
 
   w.key("model");

@@ -79,6 +79,7 @@ RunRecord make_record(const ScenarioRun& run, std::size_t repeat) {
   }
   r.client.close_calls = c.close_calls;
   r.client.calls_after_close = c.calls_after_close;
+  if (c.syscalls) r.client.syscalls = trace_lines(*c.syscalls, RunRecord::kMaxSyscallLines);
 
   r.model.allowed = run.model.allowed;
   r.model.response_size = run.model.response.size();

@@ -4,11 +4,14 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdlib>
+#include <filesystem>
 
 #include "sockcheck/loopback_server.h"
 #include "sockcheck/posix_transport.h"
 #include "sockcheck/script_plan.h"
 #include "sockcheck/sim_transport.h"
+#include "interposer_run.h"
 #include "program_runner.h"
 #include "wine_session.h"
 
@@ -177,9 +180,8 @@ class ProgramClient final : public ClientUnderTest {
       }
     }
     std::string wine_error;
-    const bool under_wine =
-        !argv.empty() && is_windows_program(argv.front()) && !options_.shell;
-    if (under_wine) {
+    const bool windows = !argv.empty() && is_windows_program(argv.front()) && !options_.shell;
+    if (windows) {
       if (!wine_) {
         const auto tools = find_wine();
         if (tools) {
@@ -190,14 +192,35 @@ class ProgramClient final : public ClientUnderTest {
       }
       if (wine_) argv = wine_->wrap(std::move(argv));
     }
+    // Not into Wine: its own socket calls would take the faults and retry
+    // them for the program, which would be credited with handling them.
+    std::optional<InterposerRun> interposer;
+    if (!options_.interposer.empty() && !windows) {
+      interposer.emplace(options_.interposer, ctx.scenario, ctx.endpoint,
+                         options_.fault_level);
+    }
     ProgramResult p;
     if (wine_error.empty()) {
-      p = run_program_with_input(argv, ctx.request, ctx.scenario.deadline());
+      p = run_program_with_input(argv, ctx.request, ctx.scenario.deadline(),
+                                 interposer ? interposer->env() : std::vector<std::string>{});
     } else {
       p.start_error = wine_error;
     }
     ClientRun run;
+    if (interposer) {
+      SyscallTrace trace = interposer->finish(argv.empty() ? std::string() : argv[0]);
+      if (!interposer->error().empty()) trace.not_reached = interposer->error();
+      take_counts(run, trace);
+      run.syscalls = std::move(trace);
+    } else if (windows || !options_.no_interposer_reason.empty()) {
+      SyscallTrace none;
+      none.not_reached = windows ? "a Windows program under Wine: the interposer would "
+                                   "inject into Wine's socket calls, not the program's"
+                                 : options_.no_interposer_reason;
+      run.syscalls = std::move(none);
+    }
     run.in_process = false;
+    run.elapsed = p.elapsed;
     run.killed_at_deadline = p.killed;
     run.signal = p.signal;
     run.exit_status = p.exit_status;
@@ -205,7 +228,7 @@ class ProgramClient final : public ClientUnderTest {
     run.response = p.out;
     run.diagnostics = p.err;
     if (!p.start_error.empty()) run.diagnostics = p.start_error;
-    if (under_wine) run.platform = ClientPlatform::wine;
+    if (windows) run.platform = ClientPlatform::wine;
     return run;
   }
 
@@ -261,7 +284,11 @@ void run_on_tcp(ScenarioRun& out, ClientUnderTest& client) {
                  out.scenario.client_timeout, started.endpoint, &counting};
   const auto start = std::chrono::steady_clock::now();
   out.client = client.run(ctx);
-  out.client.elapsed = std::chrono::steady_clock::now() - start;
+  // A program's own time is measured around its process (program_runner.h);
+  // one that could not be started has none.
+  if (client.in_process() || out.client.elapsed == Duration{}) {
+    out.client.elapsed = std::chrono::steady_clock::now() - start;
+  }
   if (client.in_process()) {
     out.client.connections = counts.connections;
     out.client.close_calls = counts.connections > 0 ? counts.closes : 0;
@@ -295,6 +322,25 @@ std::unique_ptr<ClientUnderTest> reference_client() {
 std::unique_ptr<ClientUnderTest> function_client(std::string name,
                                                  ClientFunction fn) {
   return std::make_unique<FunctionClient>(std::move(name), std::move(fn));
+}
+
+std::string default_interposer() {
+  namespace fs = std::filesystem;
+  if (const char* env = std::getenv("SOCKCHECK_PRELOAD_LIB"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const fs::path dir = exe.parent_path();
+  const char* name = "libsockcheck_preload.so";
+  for (const fs::path& candidate :
+       {dir / ".." / "preload" / name, dir / ".." / "lib" / "sockcheck" / name,
+        dir / ".." / "lib64" / "sockcheck" / name,
+        dir / ".." / "lib" / "x86_64-linux-gnu" / "sockcheck" / name}) {
+    if (fs::exists(candidate, ec)) return fs::weakly_canonical(candidate, ec).string();
+  }
+  return {};
 }
 
 std::unique_ptr<ClientUnderTest> program_client(const ProgramOptions& options,

@@ -110,18 +110,29 @@ struct ConnectionScript {
   }
 };
 
-// Faults the simulated transport injects into the client's own calls
-// (`inject recv EINTR every 3`). The loopback server cannot inject these;
-// runners over real TCP ignore them.
+// Faults injected into the client's own calls (`inject recv EINTR every 3`,
+// `inject send short at 2`). In process the simulated transport injects
+// them; for a program over loopback the interposer does
+// (docs/interposer.md), and only where the kernel could return them.
 struct Injection {
   enum class Call { send, recv, wait, shutdown };
   Call call = Call::recv;
-  std::error_code error;   // EINTR or EAGAIN
+  std::error_code error;     // EINTR or EAGAIN; empty for a short count
+  bool short_count = false;  // `short`: the call moves only half the bytes
+                             // it would have (at least 1)
   std::uint32_t every = 1; // the 1st, (1+every)th, ... call of that kind fails
+  std::uint32_t at = 0;    // `at K`: only the K-th call (then `every` is unused)
   SourceLocation where;
 
   friend bool operator==(const Injection& a, const Injection& b) {
-    return a.call == b.call && a.error == b.error && a.every == b.every;
+    return a.call == b.call && a.error == b.error &&
+           a.short_count == b.short_count && a.every == b.every && a.at == b.at;
+  }
+  // Whether the n-th call (1-based) of its kind is hit.
+  [[nodiscard]] bool hits(std::uint64_t n) const noexcept {
+    if (at != 0) return n == at;
+    const std::uint64_t e = every == 0 ? 1 : every;
+    return (n - 1) % e == 0;
   }
 };
 

@@ -30,6 +30,7 @@
 #include "sockcheck/client.h"
 #include "sockcheck/observation.h"
 #include "sockcheck/scenario.h"
+#include "sockcheck/syscall_trace.h"
 
 namespace sockcheck {
 
@@ -92,8 +93,9 @@ struct Model {
   // The script makes the client's calls come back short (short sends
   // behind a small receive buffer, partial reads of a chunked write).
   bool stresses_syscalls = false;
-  // The scenario injects EINTR / EAGAIN (`inject` lines): syscall-robust
-  // applies where the run says they were injected (ClientRun::faults_injected).
+  // The scenario injects EINTR / EAGAIN / short counts (`inject` lines):
+  // syscall-robust applies where the run says they were injected
+  // (ClientRun::faults_injected).
   bool injects_faults = false;
   // The timeout contract the model was derived for.
   TimeoutContract contract = TimeoutContract::total;
@@ -150,13 +152,21 @@ struct ClientRun {
   bool killed_at_deadline = false; // the harness had to stop it
   int signal = 0;                  // it died of this signal (not ours)
   std::optional<int> exit_status;  // programs
-  int close_calls = -1;            // in process: close() calls (-1 unknown)
-  int connections = -1;            // in process: connections it opened (-1 unknown)
-  int calls_after_close = -1;      // in process: seam calls after close()
-  int sends_after_shutdown = -1;   // in process: send() after shutdown_write()
-  // Syscall faults (EINTR, EAGAIN) really injected into the client's calls
-  // in this run; -1 when the executor cannot inject them (loopback today).
+  // Counted through the seam in process, from the interposer's trace for
+  // a program (-1 unknown: a program run without it).
+  int close_calls = -1;            // close() calls
+  int connections = -1;            // connections it opened
+  int calls_after_close = -1;      // calls after close()
+  int sends_after_shutdown = -1;   // send() after shutdown_write() / SHUT_WR
+  // Syscall faults (EINTR, EAGAIN, short counts) really injected into the
+  // client's calls in this run: by the simulator in process, by the
+  // interposer for a program (the injections its trace records, never the
+  // scheduled ones it skipped); -1 when no executor could inject them (a
+  // program run without the interposer, or one it could not reach).
   int faults_injected = -1;
+  // A program run with the interposer: its socket calls and the faults
+  // injected or skipped (syscall_trace.h).
+  std::optional<SyscallTrace> syscalls;
   std::string diagnostics;         // stderr of a program, error text
 };
 

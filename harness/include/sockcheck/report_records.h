@@ -35,6 +35,9 @@ struct ClientRecord {
   std::string diagnostics;          // stderr / error text, cut to kDiagnosticsBytes
   int close_calls = -1;             // -1: not observable (programs)
   int calls_after_close = -1;
+  // A program run with the interposer: its socket calls, one line each
+  // (syscall_trace.h, trace_lines()), at most kMaxSyscallLines.
+  std::vector<std::string> syscalls;
 };
 
 // What a report keeps of the model (oracle.h) the run was judged against.
@@ -71,6 +74,7 @@ struct RunRecord {
   static constexpr std::size_t kPrefixBytes = 256;
   static constexpr std::size_t kDiagnosticsBytes = 4096;
   static constexpr std::size_t kMaxEvents = 64;
+  static constexpr std::size_t kMaxSyscallLines = 200;
 
   std::string scenario;             // the scenario's name
   std::string description;

@@ -81,10 +81,25 @@ std::unique_ptr<ClientUnderTest> function_client(std::string name,
 // split into words like a shell would (single and double quotes, backslash
 // escapes; no expansions) and run directly; with `shell` it is run by
 // /bin/sh -c after substitution.
+// `interposer` is the path of libsockcheck_preload.so: when set, the
+// program runs with it preloaded (docs/interposer.md), the scenario's
+// `inject` lines apply to it at `fault_level`, and its socket calls are
+// traced into ClientRun::syscalls. default_interposer() finds the library
+// installed or built next to the running executable.
 struct ProgramOptions {
   std::string command;
   bool shell = false;
+  std::string interposer{};
+  FaultLevel fault_level = FaultLevel::realistic;
+  // Without an interposer: why not ("disabled by --no-interposer"). When
+  // set, the syscall-fault verdicts are n/a with this reason instead of
+  // judging faults that were never injected.
+  std::string no_interposer_reason{};
 };
+// libsockcheck_preload.so next to the running executable (build tree:
+// ../preload/, install: ../lib*/sockcheck/), or $SOCKCHECK_PRELOAD_LIB;
+// "" if there is none.
+std::string default_interposer();
 // Checks the template (non-empty, balanced quotes); on error returns
 // nullptr and sets `error`.
 std::unique_ptr<ClientUnderTest> program_client(const ProgramOptions& options,
