@@ -131,6 +131,16 @@ enum class ResetMode {
   windows_like,  // unread data is discarded, recv fails at once
 };
 
+// `expect connections N` (exactly N) or `expect connections at-most N`: how
+// many connections a client that may retry opens. The oracle caps it by
+// the client's retry contract: a client that never retries opens one.
+struct ConnectionCount {
+  int count = 1;         // 1 to 1000000
+  bool at_most = false;
+
+  friend bool operator==(const ConnectionCount&, const ConnectionCount&) = default;
+};
+
 // What is expected of the client, beyond what the oracle derives from the
 // script. Unset fields add nothing.
 struct Expectations {
@@ -139,6 +149,7 @@ struct Expectations {
   std::optional<DataSpec> server_received;   // `expect received DATA`
   std::optional<bool> client_fin;            // `expect client-fin yes|no`
   std::optional<Duration> max_duration;      // `expect within 2s`
+  std::optional<ConnectionCount> connections;  // `expect connections 2`
 
   friend bool operator==(const Expectations&, const Expectations&) = default;
 };
