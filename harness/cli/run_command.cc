@@ -68,6 +68,11 @@ constexpr std::string_view kHelp =
     "                        total when the --client-cmd uses {timeout_ms} or\n"
     "                        {timeout_s}, none when it does not; the reference\n"
     "                        client's is total\n"
+    "  --client-retries N    the client's retry contract: it may open up to N\n"
+    "                        more connections, each after one that was refused\n"
+    "                        or reset before any reply byte (default 0: it\n"
+    "                        never retries). The reference client is given\n"
+    "                        the same count (sockcheck client --retries N)\n"
     "  --transport sim|tcp   sim: simulated TCP in memory, virtual time (only\n"
     "                        for the in-process client; the default for it);\n"
     "                        tcp: real loopback TCP (the default, and the only\n"
@@ -111,6 +116,7 @@ struct Options {
   std::optional<std::uint64_t> seed;
   std::optional<Duration> timeout;
   std::optional<TimeoutContract> contract;
+  int retries = 0;
   std::vector<std::string> filters;
   std::optional<std::string> junit;
   std::optional<std::string> json;
@@ -148,7 +154,7 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
                              name == "--repeat" || name == "--seed" ||
                              name == "--timeout" || name == "--filter" ||
                              name == "--junit" || name == "--json" ||
-                             name == "--client-timeout";
+                             name == "--client-timeout" || name == "--client-retries";
     if (!takes_value) return usage_error(io, "unknown option '" + std::string(r.arg()) + "'");
     const auto v = r.value();
     if (!v) return usage_error(io, name + " needs a value");
@@ -186,6 +192,13 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
       if (!opt.contract) {
         return usage_error(io, "--client-timeout '" + text + "': expected total, idle or none");
       }
+    } else if (name == "--client-retries") {
+      const auto n = parse_number<int>(text);
+      if (!n || *n < 0 || *n > kMaxRetries) {
+        return usage_error(io, "--client-retries '" + text + "': expected a whole number from 0 to " +
+                                   std::to_string(kMaxRetries));
+      }
+      opt.retries = *n;
     } else if (name == "--filter") {
       if (text.empty()) return usage_error(io, "--filter needs a non-empty pattern");
       opt.filters.push_back(text);
@@ -343,7 +356,7 @@ int run_main(std::span<const std::string_view> args, Streams io) {
     client = program_client({*opt.client_cmd, opt.shell}, &why);
     if (!client) return usage_error(io, "--client-cmd: " + why);
   } else {
-    client = reference_client();
+    client = reference_client(opt.retries);
   }
 
   std::ofstream junit_file;
@@ -360,6 +373,7 @@ int run_main(std::span<const std::string_view> args, Streams io) {
   run_options.seed = opt.seed;
   run_options.contract = opt.contract.value_or(
       opt.client_cmd ? default_contract(*opt.client_cmd) : TimeoutContract::total);
+  run_options.retries = opt.retries;
 
   std::vector<RunRecord> records;
   records.reserve(scenarios.size() * opt.repeat);
