@@ -103,19 +103,46 @@ TEST(ClientCliTest, TimeoutExitsFive) {
   EXPECT_NE(r.out.find("timed out after 200ms"), std::string::npos) << r.out;
 }
 
+// A loopback port bound but not listening: every connect to it is refused.
+// The socket is closed with the object.
+struct RefusingPort {
+  RefusingPort() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), len) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port = std::to_string(ntohs(a.sin_port));
+    }
+  }
+  ~RefusingPort() {
+    if (fd >= 0) ::close(fd);
+  }
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  int fd = -1;
+  std::string port;  // empty if it could not be bound
+};
+
 TEST(ClientCliTest, RefusedExitsThree) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), len), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  const CliRun r = run_sockcheck({"client", "127.0.0.1", std::to_string(ntohs(a.sin_port))});
-  ::close(fd);
+  const RefusingPort refusing;
+  ASSERT_FALSE(refusing.port.empty());
+  const CliRun r = run_sockcheck({"client", "127.0.0.1", refusing.port});
   EXPECT_EQ(r.status, 3);
   EXPECT_NE(r.out.find("connect failed: ECONNREFUSED"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("retrying"), std::string::npos) << r.out;  // off by default
+}
+
+TEST(ClientCliTest, RetriesARefusedConnectionAsManyTimesAsAsked) {
+  const RefusingPort refusing;
+  ASSERT_FALSE(refusing.port.empty());
+  const CliRun r = run_sockcheck({"client", "--retries", "2", "127.0.0.1", refusing.port});
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.out.find("retrying (connection 2)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("retrying (connection 3)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("retrying (connection 4)"), std::string::npos) << r.out;
 }
 
 struct UsageCase {
@@ -143,6 +170,10 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{"UnknownOption", {"client", "--bogus", "h", "1"}, "unknown option '--bogus'"},
         UsageCase{"TimeoutWithoutUnit", {"client", "--timeout", "5", "h", "1"}, "--timeout '5': missing unit"},
         UsageCase{"TimeoutMissingValue", {"client", "h", "1", "--timeout"}, "--timeout needs a DURATION"},
+        UsageCase{"RetriesNotANumber", {"client", "--retries", "x", "h", "1"},
+                  "--retries 'x': expected a whole number from 0 to 100"},
+        UsageCase{"RetriesTooMany", {"client", "--retries", "101", "h", "1"},
+                  "--retries '101': expected a whole number from 0 to 100"},
         UsageCase{"MessageAndStdin", {"client", "--message", "a", "--stdin", "h", "1"}, "exclusive"},
         UsageCase{"FlagWithAValue", {"client", "--raw=yes", "h", "1"}, "--raw takes no value"},
         UsageCase{"OptionAfterDashDashIsPositional", {"client", "--", "--raw", "h", "1"},

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <deque>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sockcheck/client.h"
 #include "support/mock_io.h"
@@ -528,6 +530,115 @@ TEST_F(ConnectTest, ConnectedExchangeUsesTheSameDeadlineAndClosesOnce) {
   ClientOptions options;
   options.timeout = std::chrono::seconds(3);
   EXPECT_TRUE(run_client(transport_, {"127.0.0.1", 9}, as_bytes(kRequest), options).ok());
+}
+
+// --- run_client: retries ---------------------------------------------------
+
+ConnectResult refused() { return {nullptr, err(std::errc::connection_refused)}; }
+ConnectResult connected(Connection& conn) {
+  return {std::make_unique<ForwardingConnection>(conn), {}};
+}
+
+class RetryTest : public ConnectTest {
+ protected:
+  ClientResult run(int retries, ClientObserver* observer = nullptr) {
+    ClientOptions options;
+    options.retries = retries;
+    return run_client(transport_, {"127.0.0.1", 9}, as_bytes(kRequest), options, observer);
+  }
+};
+
+class RetryRecorder final : public ClientObserver {
+ public:
+  void on_data(std::span<const std::byte> chunk) override { data += chunk.size(); }
+  void on_retry(int connection, const ClientResult& failed) override {
+    retries.emplace_back(connection, failed.outcome);
+  }
+  std::size_t data = 0;
+  std::vector<std::pair<int, Outcome>> retries;
+};
+
+TEST_F(RetryTest, RetriesAreOffByDefault) {
+  EXPECT_CALL(transport_, connect(_, _)).WillOnce(Return(ByMove(refused())));
+  const ClientResult r = run_client(transport_, {"127.0.0.1", 9}, as_bytes(kRequest), {});
+  EXPECT_EQ(r.outcome, Outcome::refused);
+  EXPECT_EQ(r.connections, 1);
+}
+
+TEST_F(RetryTest, ARefusedConnectionIsRetriedUpToTheCountThenReported) {
+  EXPECT_CALL(transport_, connect(_, TimePoint{} + std::chrono::seconds(10)))
+      .Times(3)
+      .WillRepeatedly([](const Endpoint&, TimePoint) { return refused(); });
+  RetryRecorder seen;
+  const ClientResult r = run(2, &seen);
+  EXPECT_EQ(r.outcome, Outcome::refused);
+  EXPECT_EQ(r.connections, 3);
+  EXPECT_EQ(seen.retries, (std::vector<std::pair<int, Outcome>>{{2, Outcome::refused},
+                                                                 {3, Outcome::refused}}));
+}
+
+TEST_F(RetryTest, AResetBeforeAnyReplyIsRetriedAndTheNextConnectionServes) {
+  StrictMock<MockConnection> first;
+  StrictMock<MockConnection> second;
+  EXPECT_CALL(transport_, connect(_, _))
+      .WillOnce(Return(ByMove(connected(first))))
+      .WillOnce(Return(ByMove(connected(second))));
+  {
+    InSequence seq;
+    EXPECT_CALL(first, send(_)).WillOnce(Return(ok(14)));
+    EXPECT_CALL(first, shutdown_write()).WillOnce(Return(ok(0)));
+    EXPECT_CALL(first, recv(_)).WillOnce(Return(fail(std::errc::connection_reset)));
+    EXPECT_CALL(first, close()).WillOnce(Return(ok(0)));
+    EXPECT_CALL(second, send(_)).WillOnce(Return(ok(14)));
+    EXPECT_CALL(second, shutdown_write()).WillOnce(Return(ok(0)));
+    EXPECT_CALL(second, recv(_)).WillOnce(deliver("pong"));
+    EXPECT_CALL(second, recv(_)).WillOnce(Return(ok(0)));
+    EXPECT_CALL(second, close()).WillOnce(Return(ok(0)));
+  }
+  RetryRecorder seen;
+  const ClientResult r = run(3, &seen);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(r.response, "pong");
+  EXPECT_EQ(r.connections, 2);
+  EXPECT_EQ(seen.retries, (std::vector<std::pair<int, Outcome>>{{2, Outcome::reset}}));
+}
+
+TEST_F(RetryTest, NeverAfterAReplyByte) {
+  StrictMock<MockConnection> conn;
+  EXPECT_CALL(transport_, connect(_, _)).WillOnce(Return(ByMove(connected(conn))));
+  {
+    InSequence seq;
+    EXPECT_CALL(conn, send(_)).WillOnce(Return(ok(14)));
+    EXPECT_CALL(conn, shutdown_write()).WillOnce(Return(ok(0)));
+    EXPECT_CALL(conn, recv(_)).WillOnce(deliver("p"));
+    EXPECT_CALL(conn, recv(_)).WillOnce(Return(fail(std::errc::connection_reset)));
+    EXPECT_CALL(conn, close()).WillOnce(Return(ok(0)));
+  }
+  RetryRecorder seen;
+  const ClientResult r = run(3, &seen);
+  EXPECT_EQ(r.outcome, Outcome::reset);
+  EXPECT_EQ(r.response, "p");
+  EXPECT_EQ(r.connections, 1);
+  EXPECT_TRUE(seen.retries.empty());
+  EXPECT_EQ(seen.data, 1u);
+}
+
+TEST_F(RetryTest, NeverAfterATimeoutOrAnotherError) {
+  EXPECT_CALL(transport_, connect(_, _))
+      .WillOnce(Return(ByMove(ConnectResult{nullptr, err(std::errc::timed_out)})))
+      .WillOnce(Return(ByMove(ConnectResult{nullptr, err(std::errc::host_unreachable)})));
+  EXPECT_EQ(run(3).outcome, Outcome::timed_out);
+  EXPECT_EQ(run(3).outcome, Outcome::connect_failed);
+}
+
+TEST_F(RetryTest, NeverOnceTheDeadlineHasPassed) {
+  EXPECT_CALL(transport_, now())
+      .WillOnce(Return(TimePoint{}))
+      .WillRepeatedly(Return(TimePoint{} + std::chrono::seconds(10)));
+  EXPECT_CALL(transport_, connect(_, _)).WillOnce(Return(ByMove(refused())));
+  const ClientResult r = run(3);
+  EXPECT_EQ(r.outcome, Outcome::refused);
+  EXPECT_EQ(r.connections, 1);
 }
 
 // --- close exactly once, on every path -------------------------------------

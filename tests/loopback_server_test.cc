@@ -33,6 +33,7 @@
 #include "sockcheck/loopback_server.h"
 #include "sockcheck/posix_transport.h"
 #include "sockcheck/scenario.h"
+#include "sockcheck/script_plan.h"
 #include "support/busy_client.h"
 
 namespace sockcheck {
@@ -562,6 +563,30 @@ TEST(LoopbackServerTest, UncoveredConnectionIsRefusedWithReset) {
   ASSERT_EQ(obs.size(), 2u);
   EXPECT_TRUE(obs[1].refused);
   EXPECT_FALSE(obs[1].accepted);
+}
+
+TEST(LoopbackServerTest, ARefusalBeforeAServedConnectionIsAnRst) {
+  // Not listening would refuse connection 2 as well, so the server
+  // listens and resets connection 1 right after the handshake.
+  Scenario sc = MakeScenario({Make(Step::Kind::refuse)});
+  sc.scripts[0].last = 1;
+  ConnectionScript second;
+  second.first = 2;
+  second.steps = {ReadUntilFin(), Write(kReply)};
+  sc.scripts.push_back(second);
+  EXPECT_FALSE(refuses_every_connection(sc));
+  LoopbackServer server;
+  const Endpoint ep = StartOrDie(server, sc);
+  EXPECT_FALSE(server.refusing());
+  EXPECT_EQ(RunReferenceClient(ep, kRequest).client.outcome, Outcome::reset);
+  const Exchange retry = RunReferenceClient(ep, kRequest);
+  EXPECT_EQ(retry.client.outcome, Outcome::closed);
+  EXPECT_EQ(retry.client.response, kReply);
+  const auto obs = WaitFor(server, 2);
+  ASSERT_EQ(obs.size(), 2u);
+  EXPECT_TRUE(obs[0].refused);
+  EXPECT_FALSE(obs[0].accepted);
+  EXPECT_TRUE(obs[1].accepted);
 }
 
 // Connection 1 runs `first`; every later one reads the request and replies.

@@ -128,6 +128,8 @@ TEST(RunCli, UsageErrorsExitTwoWithAReason) {
       {{"run", "--seed", "-1", echo}, "--seed '-1'"},
       {{"run", "--timeout", "5", echo}, "--timeout '5'"},
       {{"run", "--timeout=0s", echo}, "must be more than zero"},
+      {{"run", "--client-retries", "-1", echo}, "--client-retries '-1': expected a whole number"},
+      {{"run", "--client-retries", "101", echo}, "from 0 to 100"},
       {{"run", "--shell", echo}, "--shell needs --client-cmd"},
       {{"run", "--verbose", "--quiet", echo}, "exclude each other"},
       {{"run", "--frobnicate", echo}, "unknown option '--frobnicate'"},

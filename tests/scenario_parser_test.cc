@@ -139,6 +139,7 @@ expect response "x#y"   # a comment after a string holding '#'
 expect received request
 expect client-fin yes
 expect within 2s
+expect connections at-most 3
 )";
 
 // --- valid input ------------------------------------------------------------
@@ -362,6 +363,9 @@ TEST(ScenarioParser, Expectations) {
   EXPECT_EQ(e.server_received->kind, DataSpec::Kind::request);
   EXPECT_EQ(e.client_fin, true);
   EXPECT_EQ(e.max_duration, 2s);
+  EXPECT_EQ(e.connections, (ConnectionCount{3, true}));
+  EXPECT_EQ(must_parse("scenario t\nexpect connections 2\n").expect.connections,
+            (ConnectionCount{2, false}));
 
   const Expectations all = must_parse(
                                "scenario t\n"
@@ -375,6 +379,7 @@ TEST(ScenarioParser, Expectations) {
   EXPECT_EQ(all.client_fin, false);
   EXPECT_FALSE(all.response.has_value());
   EXPECT_FALSE(all.max_duration.has_value());
+  EXPECT_FALSE(all.connections.has_value());
 }
 
 TEST(ScenarioParser, CommentsWhitespaceAndLineEndings) {
@@ -724,12 +729,12 @@ const ErrorCase kErrors[] = {
     // Expectations.
     {"ExpectMissing", S + "expect\n",
      "t.scn:2:7: expected what to expect after 'expect' (outcome, response, "
-     "received, client-fin or within), found end of line"},
+     "received, client-fin, within or connections), found end of line"},
     {"ExpectMisspelt", S + "expect respnse \"x\"\n",
      "t.scn:2:8: unknown expectation 'respnse' (did you mean 'response'?)"},
     {"ExpectUnknown", S + "expect everything\n",
      "t.scn:2:8: unknown expectation 'everything' (expected outcome, "
-     "response, received, client-fin or within)"},
+     "response, received, client-fin, within or connections)"},
     {"ExpectOutcomeMissing", S + "expect outcome\n",
      "t.scn:2:15: expected an outcome (closed, reset, timed-out, refused, "
      "connect-failed or error), found end of line"},
@@ -769,6 +774,23 @@ const ErrorCase kErrors[] = {
      "t.scn:2:15: duration '3601s' is longer than the limit of 1h"},
     {"DuplicateExpectWithin", S + "expect within 1s\nexpect within 1s\n",
      "t.scn:3:1: duplicate 'expect within' (first on line 2)"},
+    {"ExpectConnectionsMissing", S + "expect connections\n",
+     "t.scn:2:19: expected a number after 'connections' (N or at-most N), "
+     "found end of line"},
+    {"ExpectConnectionsZero", S + "expect connections 0\n",
+     "t.scn:2:20: a client opens at least 1 connection, found '0'"},
+    {"ExpectConnectionsNotNumber", S + "expect connections two\n",
+     "t.scn:2:20: expected a whole number, found 'two'"},
+    {"ExpectConnectionsAtMostMissing", S + "expect connections at-most\n",
+     "t.scn:2:27: expected a number after 'at-most', found end of line"},
+    {"ExpectConnectionsAtMostZero", S + "expect connections at-most 0\n",
+     "t.scn:2:28: a client opens at least 1 connection, found '0'"},
+    {"ExpectConnectionsTooMany", S + "expect connections 1000001\n",
+     "t.scn:2:20: number '1000001' is too large (at most 1000000)"},
+    {"ExpectConnectionsTrailing", S + "expect connections 2 3\n",
+     "t.scn:2:22: unexpected '3' (expected end of line)"},
+    {"DuplicateExpectConnections", S + "expect connections 2\nexpect connections at-most 2\n",
+     "t.scn:3:1: duplicate 'expect connections' (first on line 2)"},
     // The first error wins, in reading order.
     {"FirstErrorInLine", S + "wirte \"\\q\"\n",
      "t.scn:2:1: unknown keyword 'wirte' (did you mean 'write'?)"},
@@ -1017,6 +1039,7 @@ expect response "x#y"
 expect received request
 expect client-fin yes
 expect within 2s
+expect connections at-most 3
 )";
   EXPECT_EQ(print_scenario(must_parse(kEveryConstruct)), expected);
 }
@@ -1111,7 +1134,8 @@ TEST(ScenarioLanguageDoc, DocumentsEveryKeyword) {
         "inject", "connection", "expect", "accept", "refuse", "read",
         "until-fin", "recv-buffer", "write", "sleep", "half-close", "close",
         "reset", "hang", "chunk", "gap", "after", "hex", "repeat", "random",
-        "every", "outcome", "response", "received", "client-fin", "within"}) {
+        "every", "outcome", "response", "received", "client-fin", "within",
+        "connections", "at-most"}) {
     EXPECT_EQ(documented.count(word), 1u) << word;
   }
 }

@@ -203,11 +203,12 @@ ClientResult run_exchange(Connection& conn, Clock& clock,
   return Exchange(conn, clock, request, deadline, options, observer).run();
 }
 
-ClientResult run_client(Transport& transport, const Endpoint& to,
-                        std::span<const std::byte> request,
-                        const ClientOptions& options,
-                        ClientObserver* observer) {
-  const TimePoint deadline = transport.now() + options.timeout;
+namespace {
+
+ClientResult connect_and_exchange(Transport& transport, const Endpoint& to,
+                                  std::span<const std::byte> request,
+                                  TimePoint deadline, const ClientOptions& options,
+                                  ClientObserver* observer) {
   ConnectResult c = transport.connect(to, deadline);
   if (!c.connection) {
     ClientResult r;
@@ -227,6 +228,31 @@ ClientResult run_client(Transport& transport, const Endpoint& to,
   }
   return run_exchange(*c.connection, transport, request, deadline, options,
                       observer);
+}
+
+// Refused, or reset before any reply byte: the server has answered
+// nothing, so asking again cannot duplicate an answer.
+bool worth_retrying(const ClientResult& r) {
+  return (r.outcome == Outcome::refused || r.outcome == Outcome::reset) &&
+         r.bytes_received == 0;
+}
+
+}  // namespace
+
+ClientResult run_client(Transport& transport, const Endpoint& to,
+                        std::span<const std::byte> request,
+                        const ClientOptions& options,
+                        ClientObserver* observer) {
+  const TimePoint deadline = transport.now() + options.timeout;
+  ClientResult r = connect_and_exchange(transport, to, request, deadline, options, observer);
+  for (int connection = 2; connection <= 1 + std::max(options.retries, 0) &&
+                           worth_retrying(r) && transport.now() < deadline;
+       ++connection) {
+    if (observer != nullptr) observer->on_retry(connection, r);
+    r = connect_and_exchange(transport, to, request, deadline, options, observer);
+    r.connections = connection;
+  }
+  return r;
 }
 
 }  // namespace sockcheck

@@ -104,8 +104,8 @@ void ScriptRunner::run_script() {
     abort_fd(fd_);
     event(plan_.refusal == ScriptPlan::Refusal::no_script
               ? "no script covers this connection: refused with RST"
-              : "refused with RST (only connection 1 can be refused by "
-                "not listening)");
+              : "refused with RST (the server listens for a later "
+                "connection's script, so the kernel accepted this one)");
     obs_.script_completed = true;
     return;
   }

@@ -355,16 +355,6 @@ void LoopbackServer::Impl::run_refused() {
       {Duration::zero(),
        "refused: port bound but never listening, so the kernel refuses "
        "every connect (ECONNREFUSED)"});
-  const bool later_scripts = std::any_of(
-      plans.begin(), plans.end(), [](const ScriptPlan& p) {
-        return (p.script->last == 0 || p.script->last > 1) && !p.refused();
-      });
-  if (later_scripts) {
-    obs.events.push_back(
-        {Duration::zero(),
-         "the scripts for connections 2+ cannot be reached over loopback "
-         "(only the simulated transport runs them after a refusal)"});
-  }
   {
     std::lock_guard lock(mu);
     accepted = 1;
@@ -447,8 +437,10 @@ LoopbackStart LoopbackServer::start(const Scenario& scenario,
              addr->length) != 0) {
     return fail("bind " + where);
   }
-  const bool refuse =
-      plan_connection(scenario, 1).refusal == ScriptPlan::Refusal::refuse;
+  // Not listening refuses every connect, so it is only right when every
+  // connection is to be refused; a refusal before a served connection is
+  // an RST after the accept instead (ScriptRunner).
+  const bool refuse = refuses_every_connection(scenario);
   if (!refuse && ::listen(lfd, SOMAXCONN) != 0) return fail("listen " + where);
   const auto bound = bound_endpoint(lfd);
   if (!bound) return fail("getsockname");

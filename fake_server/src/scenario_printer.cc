@@ -123,7 +123,7 @@ std::string print_scenario(const Scenario& s) {
   }
   const auto& e = s.expect;
   const bool any = !e.outcomes.empty() || e.response || e.server_received ||
-                   e.client_fin || e.max_duration;
+                   e.client_fin || e.max_duration || e.connections;
   if (any) out += '\n';
   if (!e.outcomes.empty()) {
     std::string names;
@@ -137,6 +137,10 @@ std::string print_scenario(const Scenario& s) {
   if (e.server_received) line("expect received " + data_text(*e.server_received));
   if (e.client_fin) line(std::string("expect client-fin ") + (*e.client_fin ? "yes" : "no"));
   if (e.max_duration) line("expect within " + format_duration(*e.max_duration));
+  if (e.connections) {
+    line(std::string("expect connections ") + (e.connections->at_most ? "at-most " : "") +
+         std::to_string(e.connections->count));
+  }
   return out;
 }
 

@@ -39,7 +39,7 @@ constexpr std::string_view kAllWords[] = {
 constexpr std::string_view kOutcomeWords[] = {
     "closed", "reset", "timed-out", "refused", "connect-failed", "error"};
 constexpr std::string_view kExpectWords[] = {
-    "outcome", "response", "received", "client-fin", "within"};
+    "outcome", "response", "received", "client-fin", "within", "connections"};
 
 std::optional<Outcome> outcome_named(std::string_view name) {
   for (const auto o : {Outcome::closed, Outcome::reset, Outcome::timed_out,
@@ -392,12 +392,39 @@ bool Parser::parse_expect(const Token& k) {
     e.max_duration = d;
     return expect_end();
   }
+  if (t.raw == "connections") {
+    if (!once(expect_connections_line_, k, "expect connections")) return false;
+    return parse_connection_count();
+  }
   if (const auto s = suggest(t.raw, kExpectWords)) {
     return fail(t.column, "unknown expectation " + quote(t.raw) +
                               " (did you mean '" + std::string(*s) + "'?)");
   }
   return fail(t.column, "unknown expectation " + quote(t.raw) + " (expected " +
                             one_of(kExpectWords) + ")");
+}
+
+bool Parser::parse_connection_count() {
+  Token t;
+  if (!word_for(t, "a number after 'connections' (N or at-most N)")) return false;
+  ConnectionCount c;
+  int column = t.column;
+  std::string_view text = t.raw;
+  Token n;
+  if (t.raw == "at-most") {
+    c.at_most = true;
+    if (!word_for(n, "a number after 'at-most'")) return false;
+    column = n.column;
+    text = n.raw;
+  }
+  std::uint64_t count = 0;
+  if (!number_text(text, column, kMaxConnection, count)) return false;
+  if (count == 0) {
+    return fail(column, "a client opens at least 1 connection, found " + quote(text));
+  }
+  c.count = static_cast<int>(count);
+  s_.expect.connections = c;
+  return expect_end();
 }
 
 bool Parser::parse_outcomes() {

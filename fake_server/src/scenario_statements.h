@@ -48,6 +48,7 @@ class Parser : ValueParser {
   bool parse_connection(const Token& k);
   bool parse_expect(const Token& k);
   bool parse_outcomes();
+  bool parse_connection_count();
 
   // --- steps (scenario_steps.cc) -------------------------------------------
 
@@ -84,6 +85,7 @@ class Parser : ValueParser {
   int expect_received_line_ = 0;
   int expect_fin_line_ = 0;
   int expect_within_line_ = 0;
+  int expect_connections_line_ = 0;
 };
 
 }  // namespace sockcheck::scenario_parsing

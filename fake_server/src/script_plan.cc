@@ -211,6 +211,15 @@ ScriptPlan plan_connection(const Scenario& scenario, int connection) {
   return plan;
 }
 
+bool refuses_every_connection(const Scenario& scenario) noexcept {
+  return !scenario.scripts.empty() &&
+         std::all_of(scenario.scripts.begin(), scenario.scripts.end(),
+                     [](const ConnectionScript& script) {
+                       return !script.steps.empty() &&
+                              script.steps.front().kind == Step::Kind::refuse;
+                     });
+}
+
 std::optional<std::uint64_t> smallest_initial_window(const Scenario& scenario) {
   std::optional<std::uint64_t> smallest;
   for (const ConnectionScript& script : scenario.scripts) {

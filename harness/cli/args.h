@@ -56,6 +56,10 @@ class ArgReader {
 // returns kExitUsage.
 int usage_error(Streams io, std::string_view command, std::string_view message);
 
+// The most retries `sockcheck client --retries` and `sockcheck run
+// --client-retries` accept: the oracle derives a model per connection.
+inline constexpr int kMaxRetries = 100;
+
 // A whole decimal number that is all of `s` (no sign, no spaces), in T.
 template <typename T>
 std::optional<T> parse_number(std::string_view s) noexcept {

@@ -32,7 +32,11 @@ constexpr std::string_view kHelp =
     "  --stdin             read the request from standard input instead\n"
     "  --raw               write only the response bytes to stdout; status\n"
     "                      lines go to stderr\n"
-    "  --timeout DURATION  overall limit, e.g. 500ms, 10s, 2m (default 10s)\n"
+    "  --timeout DURATION  overall limit, e.g. 500ms, 10s, 2m (default 10s),\n"
+    "                      for every connection together\n"
+    "  --retries N         connect again, up to N times (0 to 100), when the\n"
+    "                      connection is refused or reset before any reply\n"
+    "                      byte; never after one (default 0: no retries)\n"
     "  -h, --help          this text\n"
     "\n"
     "exit status:\n"
@@ -50,6 +54,7 @@ struct Options {
   bool from_stdin = false;
   bool raw = false;
   Duration timeout = std::chrono::seconds(10);
+  int retries = 0;
 };
 
 // Prints the sample's progress lines, or streams raw bytes.
@@ -69,6 +74,10 @@ class Printer final : public ClientObserver {
     }
   }
   void on_end_of_stream() override { status_ << "Connection closed\n"; }
+  void on_retry(int connection, const ClientResult& failed) override {
+    status_ << to_string(failed.failed_operation) << " failed: " << error_name(failed.error)
+            << "; retrying (connection " << connection << ")\n";
+  }
 
  private:
   std::ostream& out_;
@@ -138,6 +147,16 @@ int client_main(std::span<const std::string_view> args, Streams io) {
                                    (d ? "must be positive" : why));
       }
       opt.timeout = *d;
+    } else if (a == "--retries") {
+      const auto v = r.value();
+      if (!v) return usage_error(io, "--retries needs a number");
+      const auto n = parse_number<int>(*v);
+      if (!n || *n < 0 || *n > kMaxRetries) {
+        return usage_error(io, "--retries '" + std::string(*v) +
+                                   "': expected a whole number from 0 to " +
+                                   std::to_string(kMaxRetries));
+      }
+      opt.retries = *n;
     } else {
       return usage_error(io, "unknown option '" + std::string(r.arg()) + "'");
     }
@@ -168,6 +187,7 @@ int client_main(std::span<const std::string_view> args, Streams io) {
   ClientOptions copt;
   copt.timeout = opt.timeout;
   copt.keep_response = false;  // streamed through the printer instead
+  copt.retries = opt.retries;
   const ClientResult r = run_client(transport, {opt.host, opt.port},
                                     as_bytes(opt.request), copt, &printer);
   io.out.flush();

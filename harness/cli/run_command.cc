@@ -77,6 +77,11 @@ constexpr std::string_view kHelp =
     "                        realistic (default): inject only the faults the\n"
     "                        kernel could return to the program; portable: also\n"
     "                        what POSIX and Winsock allow beyond Linux\n"
+    "  --client-retries N    the client's retry contract: it may open up to N\n"
+    "                        more connections, each after one that was refused\n"
+    "                        or reset before any reply byte (default 0: it\n"
+    "                        never retries). The reference client is given\n"
+    "                        the same count (sockcheck client --retries N)\n"
     "  --transport sim|tcp   sim: simulated TCP in memory, virtual time (only\n"
     "                        for the in-process client; the default for it);\n"
     "                        tcp: real loopback TCP (the default, and the only\n"
@@ -134,6 +139,7 @@ struct Options {
   std::optional<std::uint64_t> seed;
   std::optional<Duration> timeout;
   std::optional<TimeoutContract> contract;
+  int retries = 0;
   std::vector<std::string> filters;
   std::optional<std::string> junit;
   std::optional<std::string> json;
@@ -178,7 +184,8 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
                              name == "--timeout" || name == "--filter" ||
                              name == "--junit" || name == "--json" ||
                              name == "--client-timeout" || name == "--fault-level" ||
-                             name == "--baseline" || name == "--write-baseline";
+                             name == "--baseline" || name == "--write-baseline" ||
+                             name == "--client-retries";
     if (!takes_value) return usage_error(io, "unknown option '" + std::string(r.arg()) + "'");
     const auto v = r.value();
     if (!v) return usage_error(io, name + " needs a value");
@@ -216,6 +223,13 @@ std::optional<int> parse_options(std::span<const std::string_view> args, Options
       if (!opt.contract) {
         return usage_error(io, "--client-timeout '" + text + "': expected total, idle or none");
       }
+    } else if (name == "--client-retries") {
+      const auto n = parse_number<int>(text);
+      if (!n || *n < 0 || *n > kMaxRetries) {
+        return usage_error(io, "--client-retries '" + text + "': expected a whole number from 0 to " +
+                                   std::to_string(kMaxRetries));
+      }
+      opt.retries = *n;
     } else if (name == "--filter") {
       if (text.empty()) return usage_error(io, "--filter needs a non-empty pattern");
       opt.filters.push_back(text);
@@ -414,7 +428,7 @@ int run_main(std::span<const std::string_view> args, Streams io) {
     client = program_client(program, &why);
     if (!client) return usage_error(io, "--client-cmd: " + why);
   } else {
-    client = reference_client();
+    client = reference_client(opt.retries);
   }
 
   std::optional<std::vector<BaselineEntry>> baseline;
@@ -438,6 +452,7 @@ int run_main(std::span<const std::string_view> args, Streams io) {
   run_options.seed = opt.seed;
   run_options.contract = opt.contract.value_or(
       opt.client_cmd ? default_contract(*opt.client_cmd) : TimeoutContract::total);
+  run_options.retries = opt.retries;
 
   std::vector<RunRecord> records;
   records.reserve(scenarios.size() * opt.repeat);

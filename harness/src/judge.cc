@@ -3,6 +3,9 @@
 // itself is derived in model.cc.
 #include <algorithm>
 #include <chrono>
+#include <deque>
+#include <optional>
+#include <utility>
 
 #include "judge_traced.h"
 #include "sockcheck/oracle.h"
@@ -36,6 +39,9 @@ std::string_view to_string(Verdict v) noexcept {
 
 namespace {
 
+// What one rule looks at: one connection's model and observation (the last
+// connection the client opened, or an earlier one it left for a retry),
+// and what the client did in the whole run.
 struct Facts {
   const Scenario& s;
   const Model& m;
@@ -43,6 +49,7 @@ struct Facts {
   const ServerObservation* obs;
   bool finished;  // the client returned / exited by itself
   bool success;   // ... and reported success
+  int connection = 1;  // which connection `m` and `obs` are of
 };
 
 RuleResult result(Rule r, Verdict v, std::string evidence) {
@@ -99,11 +106,11 @@ RuleResult request_delivered(const Facts& f) {
                 "server received: " + describe_difference(want, f.obs->received));
 }
 
-// The delay before the server accepted the first connection, so that a time
-// the server measured from its accept can be set against the client's
-// elapsed time, which counts from its start (the client connects at once).
-Duration accept_delay(const Scenario& s) {
-  return plan_connection(s, 1).accept_delay;
+// The delay before the server accepted the connection, so that a time the
+// server measured from its accept can be set against the client's elapsed
+// time, which counts from its start (the client connects at once).
+Duration accept_delay(const Facts& f) {
+  return plan_connection(f.s, f.connection).accept_delay;
 }
 
 // How far apart two moments measured by the two sides may be and still be
@@ -134,7 +141,7 @@ bool fin_only_when_client_gave_up(const Facts& f) {
   if (!f.obs->saw_client_fin || (f.success && f.run.response == f.m.response)) {
     return false;
   }
-  const Duration fin = accept_delay(f.s) + f.obs->client_fin_at;
+  const Duration fin = accept_delay(f) + f.obs->client_fin_at;
   const Duration tolerance = fin_tolerance(f.s);
   const bool at_the_timeout = fin + tolerance >= f.s.client_timeout;
   const bool by_the_end = fin <= f.run.elapsed + tolerance;
@@ -179,7 +186,7 @@ RuleResult half_close(const Facts& f) {
   if (f.m.needs_client_fin && fin_only_when_client_gave_up(f)) {
     return result(r, Verdict::violates,
                   "the client's FIN reached the server only when it gave up: at +" +
-                      measured_text(accept_delay(f.s) + f.obs->client_fin_at) +
+                      measured_text(accept_delay(f) + f.obs->client_fin_at) +
                       ", at its timeout of " + format_duration(f.s.client_timeout) +
                       " (it " + reported(f) + " after " + measured_text(f.run.elapsed) +
                       "), not after sending its request");
@@ -264,7 +271,11 @@ RuleResult honest_outcome(const Facts& f) {
       hidden.unreachable_on_platform = true;
       return hidden;
     }
-    std::string why = f.m.reasoning.empty() ? "" : " (" + f.m.reasoning.back() + ")";
+    // The last line of this connection's own reasoning: its conclusion.
+    const std::size_t own = f.m.own_reasoning > 0 && f.m.own_reasoning <= f.m.reasoning.size()
+                                ? f.m.own_reasoning
+                                : f.m.reasoning.size();
+    std::string why = own == 0 ? "" : " (" + f.m.reasoning[own - 1] + ")";
     return result(r, Verdict::violates,
                   "reported success, but a conforming client must report failure; " +
                       allowed + why);
@@ -282,7 +293,7 @@ RuleResult honest_outcome(const Facts& f) {
                     "report success; " + allowed);
 }
 
-RuleResult bounded(const Facts& f) {
+RuleResult bounded(const Facts& f, const Model& first, std::optional<int> opened) {
   const Rule r = Rule::bounded;
   // Under Wine a blocking send under way when the RST arrives can stay
   // stuck (docs/windows.md, divergence 3): a client killed while its request
@@ -303,6 +314,20 @@ RuleResult bounded(const Facts& f) {
     return result(r, Verdict::violates,
                   "still running at the deadline (" + format_duration(f.m.max_duration) +
                       "): killed");
+  }
+  if (opened && *opened > first.max_connections) {
+    const bool by_contract = first.max_connections == 1 + first.retries;
+    return result(r, Verdict::violates,
+                  "opened " + std::to_string(*opened) + " connections, but " +
+                      (by_contract
+                           ? "its retry contract (" + std::to_string(first.retries) +
+                                 " retr" + (first.retries == 1 ? "y" : "ies") +
+                                 ") allows at most " + std::to_string(first.max_connections) +
+                                 " (declare the client's retries with --client-retries if "
+                                 "it retries by design)"
+                           : "the scenario allows at most " +
+                                 std::to_string(first.max_connections) +
+                                 " (expect connections)"));
   }
   if (f.success && !f.m.late_success.empty()) {
     return result(r, Verdict::violates,
@@ -418,6 +443,119 @@ RuleResult syscall_robust(const Facts& f, const std::vector<RuleResult>& so_far)
                     (summary.empty() ? "" : "; " + summary));
 }
 
+// The connections of one run: how many the client opened, and each one's
+// model and observation. A connection beyond the retry contract (which
+// bounded flags) is still judged by its own script, derived on demand.
+class Connections {
+ public:
+  Connections(const Scenario& s, const Model& first, const ClientRun& run,
+              const std::vector<ServerObservation>& observations)
+      : s_(s), first_(first), run_(run), observations_(observations),
+        opened(count(s, run, observations)), last(std::max(1, opened.value_or(1))) {}
+
+  const Model& model_of(int n) const {
+    if (const Model* m = first_.connection(n)) return *m;
+    for (const auto& [number, m] : beyond_) {
+      if (number == n) return m;
+    }
+    beyond_.emplace_back(n, derive_connection_model(s_, n, first_.windows, first_.contract));
+    return beyond_.back().second;
+  }
+
+  const ServerObservation* observation_of(int n) const {
+    for (const ServerObservation& o : observations_) {
+      if (o.connection == n) return &o;
+    }
+    // Records made by hand may leave the number out; they are in order.
+    const auto i = static_cast<std::size_t>(n - 1);
+    return i < observations_.size() && observations_[i].connection == 0 ? &observations_[i]
+                                                                        : nullptr;
+  }
+
+  // A rule about one connection (request-delivered, half-close), judged on
+  // each connection the client opened, each by its own script: the first
+  // violation, else the last conforming verdict, else the last's n/a. The
+  // evidence names the connection when there were several.
+  RuleResult each(const Facts& last_facts, RuleResult (*rule)(const Facts&)) const {
+    if (last == 1) return rule(last_facts);
+    std::optional<RuleResult> violated;
+    std::optional<RuleResult> conformed;
+    RuleResult at_last;
+    for (int n = 1; n <= last; ++n) {
+      // An earlier connection is one the client gave up for a retry.
+      const Facts f = n == last ? last_facts
+                                : Facts{s_, model_of(n), run_, observation_of(n), true, false, n};
+      RuleResult r = rule(f);
+      r.evidence = "connection " + std::to_string(n) + ": " + r.evidence;
+      if (r.verdict == Verdict::violates && !violated) violated = r;
+      if (r.verdict == Verdict::conforms) conformed = r;
+      if (n == last) at_last = std::move(r);
+    }
+    if (violated) return *violated;
+    if (conformed) return *conformed;
+    return at_last;
+  }
+
+  // honest-outcome for the retries themselves: a retry after a connection
+  // that could only end in order, or after reply bytes reached the client
+  // (in process, where they are counted), replaces an outcome the client
+  // owed its user; stopping short of `expect connections` gives up an
+  // exchange its retries would have had.
+  std::optional<RuleResult> retry_violation(const Facts& f) const {
+    const Rule r = Rule::honest_outcome;
+    for (int n = 1; n < last; ++n) {
+      const std::string next = "then opened connection " + std::to_string(n + 1);
+      const Model& m = model_of(n);
+      if (!m.allows_failure()) {
+        return result(r, Verdict::violates,
+                      "connection " + std::to_string(n) +
+                          " could only end in order (allowed: " + outcomes_text(m.allowed) +
+                          "), but the client " + next +
+                          ": it must report that exchange, not retry it");
+      }
+      const auto i = static_cast<std::size_t>(n - 1);
+      if (i < run_.attempts.size() && run_.attempts[i].received > 0) {
+        return result(r, Verdict::violates,
+                      "the client received " + std::to_string(run_.attempts[i].received) +
+                          " reply bytes on connection " + std::to_string(n) + " and " + next +
+                          ": a client may retry only before any reply byte (a retry "
+                          "repeats a request the server has begun to answer)");
+      }
+    }
+    if (opened && f.finished && !f.success && last < first_.min_connections) {
+      return result(r, Verdict::violates,
+                    "the client " + reported(f) + " after " + std::to_string(last) +
+                        " connection" + (last == 1 ? "" : "s") + ", but with " +
+                        std::to_string(first_.retries) + " retr" +
+                        (first_.retries == 1 ? "y" : "ies") +
+                        " it must go on to connection " +
+                        std::to_string(first_.min_connections) + " (expect connections)");
+    }
+    return std::nullopt;
+  }
+
+ private:
+  // Connections opened, refused ones included: the client's own connect()
+  // calls in process, else the server's records (none when it refused
+  // them all by not listening, and so saw none of the attempts).
+  static std::optional<int> count(const Scenario& s, const ClientRun& run,
+                                  const std::vector<ServerObservation>& observations) {
+    if (!run.attempts.empty()) return static_cast<int>(run.attempts.size());
+    if (!run.in_process && refuses_every_connection(s)) return std::nullopt;
+    return static_cast<int>(observations.size());
+  }
+
+  const Scenario& s_;
+  const Model& first_;
+  const ClientRun& run_;
+  const std::vector<ServerObservation>& observations_;
+  mutable std::deque<std::pair<int, Model>> beyond_;
+
+ public:
+  const std::optional<int> opened;
+  const int last;  // the connection whose outcome the client reported
+};
+
 // The root cause first: a client whose FIN never came, or came only when
 // it gave up, starved a server that waits for it, so the missing reply,
 // the failure it then reported and a hang are consequences of half-close.
@@ -462,15 +600,19 @@ std::vector<RuleResult> judge(const Scenario& scenario, const Model& model,
   const bool success = run.in_process
                            ? (run.outcome && *run.outcome == Outcome::closed)
                            : run.reported_success;
-  const Facts f{scenario, model, run,
-                observations.empty() ? nullptr : &observations.front(),
-                finished, finished && success};
+  const Connections c(scenario, model, run, observations);
+  const Facts f{scenario, c.model_of(c.last), run, c.observation_of(c.last),
+                finished, finished && success, c.last};
   std::vector<RuleResult> out;
-  out.push_back(request_delivered(f));
-  out.push_back(half_close(f));
+  out.push_back(c.each(f, request_delivered));
+  out.push_back(c.each(f, half_close));
   out.push_back(response_delivered(f));
-  out.push_back(honest_outcome(f));
-  out.push_back(bounded(f));
+  RuleResult honest = honest_outcome(f);
+  if (honest.verdict != Verdict::violates) {
+    if (std::optional<RuleResult> retry = c.retry_violation(f)) honest = std::move(*retry);
+  }
+  out.push_back(std::move(honest));
+  out.push_back(bounded(f, model, c.opened));
   out.push_back(survives_peer(f));
   out.push_back(closes_once(f));
   mark_consequences(f, out);

@@ -1,11 +1,12 @@
-// derive_model(): from the timeline of the first connection's plan
+// derive_model(): from the timeline of each connection's plan
 // (model_timeline.h) to what a conforming client may report. See oracle.h
 // and docs/conformance.md.
 //
 // Three passes, each a function below: how the script ends (close, reset,
 // hang, a close that an unread request turns into RST) gives the endings
 // TCP allows; the client's timeout removes or adds endings by when they
-// come; the scenario's `expect` lines narrow or replace the result.
+// come; the scenario's `expect` lines narrow or replace the result. A
+// client that may retry gets one such model per connection it may open.
 #include <algorithm>
 #include <chrono>
 
@@ -120,7 +121,8 @@ void allow_by_ending(const Timeline& tl, const std::string& request, Model& m) {
 }
 
 // When an ending at `at` comes by the client's timer, at the latest and at
-// the soonest: for a total timeout the time since the connect; for an idle
+// the soonest: for a total timeout the time since the connect, plus
+// `offset`, the time the client spent on earlier connections; for an idle
 // one the longest silence before it, counting the server's reads as
 // activity (a client blocked in send() moves on) or not (a client whose
 // timer restarts only on what it receives). nullopt: no timer at all.
@@ -129,9 +131,9 @@ struct OnTheClock {
   Duration most{};
 };
 std::optional<OnTheClock> on_the_clock(TimeoutContract c, const Timeline& tl,
-                                       Duration at) {
+                                       Duration at, Duration offset) {
   switch (c) {
-    case TimeoutContract::total: return OnTheClock{at, at};
+    case TimeoutContract::total: return OnTheClock{offset + at, offset + at};
     case TimeoutContract::idle:
       return OnTheClock{model::longest_silence(tl, at, true),
                         model::longest_silence(tl, at, false)};
@@ -157,7 +159,7 @@ std::string clock_text(TimeoutContract c, Duration on_clock, Duration timeout) {
 // bounded).
 void apply_the_clock(const Scenario& s, const Timeline& tl,
                      const std::string& request, bool exact_window,
-                     TimeoutContract contract, Model& m) {
+                     TimeoutContract contract, Duration offset, Model& m) {
   auto note = [&](std::string line) { m.reasoning.push_back(std::move(line)); };
   const Duration timeout = s.client_timeout;
   const Duration margin = timing_margin(s);
@@ -171,7 +173,7 @@ void apply_the_clock(const Scenario& s, const Timeline& tl,
   }
   const auto at_the_clock = [&](Outcome o, Duration at) {
     if (!m.allows(o)) return;
-    const std::optional<OnTheClock> clock = on_the_clock(contract, tl, at);
+    const std::optional<OnTheClock> clock = on_the_clock(contract, tl, at, offset);
     if (!clock) return;
     const std::string ending =
         "the " + std::string(to_string(o)) + " ending at +" + format_duration(at);
@@ -205,7 +207,7 @@ void apply_the_clock(const Scenario& s, const Timeline& tl,
   at_the_clock(Outcome::closed, closed_at);
   at_the_clock(Outcome::reset, end);
   if (!exact_window && contract != TimeoutContract::none && tl.sendable_at &&
-      *tl.sendable_at + margin > timeout && m.allows(Outcome::closed)) {
+      offset + *tl.sendable_at + margin > timeout && m.allows(Outcome::closed)) {
     note("with a receive buffer the size the script asks for, the client "
          "could only have its whole request out at +" +
          format_duration(*tl.sendable_at) + "; the kernel's may be larger: "
@@ -248,18 +250,33 @@ void apply_expectations(const Scenario& s, const std::string& request, Model& m)
   if (!m.allows(Outcome::closed)) m.late_success.clear();
 }
 
-}  // namespace
-
-Model derive_model(const Scenario& s, WindowModel windows,
-                   TimeoutContract contract) {
+// One connection's model, and the soonest a failure ending of it reaches
+// the client (when a retry could begin).
+struct OneConnection {
   Model m;
+  Duration fails_at{};
+};
+
+// The model of connection `n` alone, for a client that began it `offset`
+// after its start (a total timeout has that much less left).
+OneConnection derive_connection(const Scenario& s, int n, WindowModel windows,
+                                TimeoutContract contract, Duration offset) {
+  OneConnection out;
+  Model& m = out.m;
   m.contract = contract;
+  m.windows = windows;
   m.max_duration = s.deadline();
   const std::string request = s.request_bytes();
-  const ScriptPlan plan = plan_connection(s, 1);
-  if (plan.refused()) {
+  const ScriptPlan plan = plan_connection(s, n);
+  if (plan.refused() && refuses_every_connection(s)) {
     m.reasoning.push_back("the server refuses the connection: the client must report failure");
     m.allowed = {Outcome::refused, Outcome::connect_failed};
+  } else if (plan.refused()) {
+    m.reasoning.push_back(
+        "the server refuses the connection (over loopback, where the server listens "
+        "for another connection's script, it accepts and resets it at once): the "
+        "client must report failure");
+    m.allowed = {Outcome::refused, Outcome::connect_failed, Outcome::reset};
   } else {
     Timeline tl = model::play(s, plan, request);
     m.reasoning = std::move(tl.reasoning);
@@ -268,16 +285,75 @@ Model derive_model(const Scenario& s, WindowModel windows,
     if (tl.consumed > 0) {
       m.server_must_receive = request.substr(0, static_cast<std::size_t>(tl.consumed));
     }
-    if (tl.needs_fin_at && *tl.needs_fin_at + timing_margin(s) < s.client_timeout) {
+    if (tl.needs_fin_at &&
+        offset + *tl.needs_fin_at + timing_margin(s) < s.client_timeout) {
       m.needs_client_fin = true;
       m.reasoning.push_back("the server reads until the client's FIN");
     }
     allow_by_ending(tl, request, m);
-    apply_the_clock(s, tl, request, windows == WindowModel::exact, contract, m);
+    apply_the_clock(s, tl, request, windows == WindowModel::exact, contract, offset, m);
     m.client_must_wait_for_fin = m.allows(Outcome::closed);
+    out.fails_at = tl.t;
   }
   m.injects_faults = !s.injections.empty();
   apply_expectations(s, request, m);
+  m.own_reasoning = m.reasoning.size();
+  return out;
+}
+
+// How many connections the client may and must open: its retry contract,
+// narrowed by `expect connections`.
+void count_connections(const Scenario& s, Model& m) {
+  m.max_connections = 1 + static_cast<int>(m.later.size());
+  m.min_connections = 1;
+  const std::optional<ConnectionCount>& e = s.expect.connections;
+  if (!e) return;
+  const int capped = std::min(e->count, 1 + m.retries);
+  m.max_connections = std::min(m.max_connections, capped);
+  if (!e->at_most) m.min_connections = capped;
+  m.reasoning.push_back(
+      std::string("expect connections ") + (e->at_most ? "at-most " : "") +
+      std::to_string(e->count) + " (from the scenario), for a client with " +
+      std::to_string(m.retries) + " retr" + (m.retries == 1 ? "y" : "ies") +
+      ": " + (e->at_most ? "at most " : "exactly ") + std::to_string(capped));
+}
+
+}  // namespace
+
+const Model* Model::connection(int n) const {
+  if (n <= 1) return this;
+  const auto i = static_cast<std::size_t>(n - 2);
+  return i < later.size() ? &later[i] : nullptr;
+}
+
+Model derive_connection_model(const Scenario& s, int n, WindowModel windows,
+                              TimeoutContract contract) {
+  return derive_connection(s, n, windows, contract, Duration::zero()).m;
+}
+
+Model derive_model(const Scenario& s, WindowModel windows,
+                   TimeoutContract contract, int retries) {
+  OneConnection first = derive_connection(s, 1, windows, contract, Duration::zero());
+  Model m = std::move(first.m);
+  m.retries = std::max(retries, 0);
+  // A retry begins once the connection before it has failed, at the
+  // soonest; a total timeout counts from the first connect.
+  Duration offset = contract == TimeoutContract::total ? first.fails_at : Duration::zero();
+  for (int n = 2; n <= 1 + m.retries; ++n) {
+    if (contract == TimeoutContract::total && offset >= s.client_timeout) {
+      m.reasoning.push_back("connection " + std::to_string(n) +
+                            " cannot begin before the client's timeout");
+      break;
+    }
+    OneConnection next = derive_connection(s, n, windows, contract, offset);
+    next.m.max_duration = m.max_duration;
+    for (const std::string& line : next.m.reasoning) {
+      m.reasoning.push_back("connection " + std::to_string(n) + ": " + line);
+    }
+    if (contract == TimeoutContract::total) offset += next.fails_at;
+    m.later.push_back(std::move(next.m));
+  }
+  count_connections(s, m);
   return m;
 }
 

@@ -46,12 +46,14 @@ struct CallCounts {
   int closes = 0;
   int calls_after_close = 0;
   int sends_after_shutdown = 0;  // send() after a successful shutdown_write()
+  std::vector<ConnectAttempt> attempts;  // every connect(), in order
 };
 
 class CountingConnection final : public Connection {
  public:
-  CountingConnection(std::unique_ptr<Connection> inner, CallCounts& counts)
-      : inner_(std::move(inner)), counts_(counts) {}
+  CountingConnection(std::unique_ptr<Connection> inner, CallCounts& counts,
+                     std::size_t attempt)
+      : inner_(std::move(inner)), counts_(counts), attempt_(attempt) {}
   IoResult send(std::span<const std::byte> d) override {
     if (after_close()) return IoResult::failure(std::errc::bad_file_descriptor);
     if (shut_) ++counts_.sends_after_shutdown;
@@ -59,7 +61,9 @@ class CountingConnection final : public Connection {
   }
   IoResult recv(std::span<std::byte> b) override {
     if (after_close()) return IoResult::failure(std::errc::bad_file_descriptor);
-    return inner_->recv(b);
+    IoResult r = inner_->recv(b);
+    if (r.ok()) counts_.attempts[attempt_].received += std::min(r.bytes, b.size());
+    return r;
   }
   IoResult shutdown_write() override {
     if (after_close()) return IoResult::failure(std::errc::bad_file_descriptor);
@@ -90,6 +94,7 @@ class CountingConnection final : public Connection {
   }
   std::unique_ptr<Connection> inner_;
   CallCounts& counts_;
+  std::size_t attempt_;  // its index in counts_.attempts
   bool closed_ = false;
   bool shut_ = false;  // our FIN is out
 };
@@ -101,9 +106,11 @@ class CountingTransport final : public Transport {
   TimePoint now() override { return inner_.now(); }
   ConnectResult connect(const Endpoint& to, TimePoint deadline) override {
     ConnectResult c = inner_.connect(to, deadline);
+    counts_.attempts.push_back({c.connection != nullptr, 0});
     if (c.connection) {
       ++counts_.connections;
-      c.connection = std::make_unique<CountingConnection>(std::move(c.connection), counts_);
+      c.connection = std::make_unique<CountingConnection>(std::move(c.connection), counts_,
+                                                          counts_.attempts.size() - 1);
     }
     return c;
   }
@@ -115,11 +122,15 @@ class CountingTransport final : public Transport {
 
 class ReferenceClient final : public ClientUnderTest {
  public:
-  std::string name() const override { return "reference"; }
+  explicit ReferenceClient(int retries) : retries_(retries) {}
+  std::string name() const override {
+    return retries_ > 0 ? "reference --retries " + std::to_string(retries_) : "reference";
+  }
   bool in_process() const override { return true; }
   ClientRun run(RunContext& ctx) override {
     ClientOptions options;
     options.timeout = ctx.timeout;
+    options.retries = retries_;
     const ClientResult r = run_client(*ctx.transport, ctx.endpoint,
                                       as_bytes(ctx.request), options);
     ClientRun run;
@@ -133,6 +144,9 @@ class ReferenceClient final : public ClientUnderTest {
     }
     return run;
   }
+
+ private:
+  int retries_;
 };
 
 class FunctionClient final : public ClientUnderTest {
@@ -262,6 +276,7 @@ void run_on_sim(ScenarioRun& out, ClientUnderTest& client, const RunOptions& o) 
   out.client.close_calls = counts.connections > 0 ? counts.closes : 0;
   out.client.calls_after_close = counts.calls_after_close;
   out.client.sends_after_shutdown = counts.sends_after_shutdown;
+  out.client.attempts = std::move(counts.attempts);
   std::uint64_t injected = 0;
   for (int n = 1; n <= sim.connection_count(); ++n) {
     injected += sim.client_calls(n).injected;
@@ -294,19 +309,39 @@ void run_on_tcp(ScenarioRun& out, ClientUnderTest& client) {
     out.client.close_calls = counts.connections > 0 ? counts.closes : 0;
     out.client.calls_after_close = counts.calls_after_close;
     out.client.sends_after_shutdown = counts.sends_after_shutdown;
+    out.client.attempts = std::move(counts.attempts);
   }
   if (!server.refusing()) {
     // The client is done, so its sockets are closed and every script ends
     // soon; but a delayed accept may not even have happened yet. Wait for
-    // the first connection to be accepted only as long as its accept delay
-    // (plus a grace), then for it to finish within the scenario's deadline.
-    const Duration accept_delay = plan_connection(out.scenario, 1).accept_delay;
+    // each connection it opened (in process: each connect; a program: one)
+    // to be accepted only as long as its accept delay (plus a grace), then
+    // for them to finish within the scenario's deadline.
     const Duration grace = std::chrono::seconds(2);
-    const auto elapsed = std::chrono::steady_clock::now() - start;
-    const Duration accept_wait =
-        accept_delay > elapsed ? accept_delay - elapsed + grace : grace;
-    if (server.wait_for_accepted(1, accept_wait)) {
-      (void)server.wait_for_connections(1, out.scenario.deadline() + grace);
+    const auto accept_wait = [&](std::size_t n, Duration extra) {
+      const Duration accept_delay =
+          plan_connection(out.scenario, static_cast<int>(n)).accept_delay;
+      const auto elapsed = std::chrono::steady_clock::now() - start;
+      return accept_delay > elapsed ? accept_delay - elapsed + extra : extra;
+    };
+    std::size_t expected = std::max<std::size_t>(1, out.client.attempts.size());
+    bool accepted = true;
+    for (std::size_t n = 1; n <= expected && accepted; ++n) {
+      accepted = static_cast<bool>(server.wait_for_accepted(n, accept_wait(n, grace)));
+    }
+    // A program's retries are known only from the server: where later
+    // connections have their own scripts, give each a moment to show up.
+    const bool per_connection_scripts =
+        out.scenario.scripts.size() != 1 || out.scenario.scripts[0].first != 1 ||
+        out.scenario.scripts[0].last != 0;
+    if (accepted && !client.in_process() && per_connection_scripts) {
+      const Duration moment = std::chrono::milliseconds(100);
+      while (server.wait_for_accepted(expected + 1, accept_wait(expected + 1, moment))) {
+        ++expected;
+      }
+    }
+    if (accepted) {
+      (void)server.wait_for_connections(expected, out.scenario.deadline() + grace);
     }
   }
   server.stop();
@@ -315,8 +350,8 @@ void run_on_tcp(ScenarioRun& out, ClientUnderTest& client) {
 
 }  // namespace
 
-std::unique_ptr<ClientUnderTest> reference_client() {
-  return std::make_unique<ReferenceClient>();
+std::unique_ptr<ClientUnderTest> reference_client(int retries) {
+  return std::make_unique<ReferenceClient>(retries);
 }
 
 std::unique_ptr<ClientUnderTest> function_client(std::string name,
@@ -437,7 +472,7 @@ ScenarioRun run_scenario(const Scenario& scenario, ClientUnderTest& client,
   out.model = derive_model(out.scenario,
                            options.transport == TransportKind::sim ? WindowModel::exact
                                                                    : WindowModel::at_least,
-                           options.contract);
+                           options.contract, options.retries);
   const auto wall_start = std::chrono::steady_clock::now();
   if (options.transport == TransportKind::sim) {
     if (!client.in_process()) {

@@ -18,6 +18,14 @@
 //
 // The client never interprets the bytes. It streams every chunk to a
 // ClientObserver and, unless told otherwise, keeps a copy in the result.
+//
+// Retries are off by default. With ClientOptions::retries = N, run_client()
+// connects again, up to N times, when a connection is refused or reset
+// before any reply byte arrived; never after a reply byte (a retry would
+// repeat a request the server has begun to answer, and the observer has
+// already seen part of that answer), never after a timeout (the deadline
+// covers every attempt) or another error. The result is the last
+// connection's.
 #pragma once
 
 #include <cstddef>
@@ -54,7 +62,13 @@ struct ClientOptions {
   // Keep a copy of every received byte in ClientResult::response. Turn off to
   // stream arbitrarily large responses through an observer in bounded memory.
   bool keep_response = true;
+  // run_client(): how many more connections to open, one after another,
+  // when a connection is refused or reset before any reply byte arrived.
+  // 0 (the default): never retry. At once, within the same deadline.
+  int retries = 0;
 };
+
+struct ClientResult;
 
 // Receives progress as it happens. All methods are optional; the default
 // implementations do nothing. Called on the thread that runs the client.
@@ -67,6 +81,10 @@ class ClientObserver {
   virtual void on_data(std::span<const std::byte> /*chunk*/) {}
   // The peer's orderly close was read.
   virtual void on_end_of_stream() {}
+  // run_client() is about to open connection `connection` (2, 3, ...)
+  // because the previous one failed, as `failed` says, before any reply
+  // byte: nothing was passed to on_data() for it.
+  virtual void on_retry(int /*connection*/, const ClientResult& /*failed*/) {}
 };
 
 struct ClientResult {
@@ -81,6 +99,7 @@ struct ClientResult {
   bool saw_end_of_stream = false;  // recv() returned 0
   std::error_code close_error;     // informational: close() is never retried
   std::string response;            // when ClientOptions::keep_response
+  int connections = 1;             // run_client(): connections opened, refused ones included
 
   [[nodiscard]] bool ok() const noexcept { return outcome == Outcome::closed; }
 };
@@ -93,7 +112,8 @@ ClientResult run_exchange(Connection& conn, Clock& clock,
                           ClientObserver* observer = nullptr);
 
 // Connects to `to` through `transport` and runs the exchange. The deadline
-// (now + options.timeout) covers the connect too.
+// (now + options.timeout) covers the connect too, and every retry
+// (options.retries).
 ClientResult run_client(Transport& transport, const Endpoint& to,
                         std::span<const std::byte> request,
                         const ClientOptions& options,

@@ -23,11 +23,12 @@
 //
 // Loopback semantics the simulated transport does not share (see
 // docs/loopback-server.md):
-//  - `refuse` as connection 1's script binds the port but never calls
-//    listen(), so the kernel refuses every connect (ECONNREFUSED). The server
-//    cannot see refused attempts: it records one observation (connection 1,
-//    refused) at start and nothing after.
-//  - `refuse` for a later connection, or a connection no script covers, was
+//  - when every script is `refuse`, the server binds the port but never
+//    calls listen(), so the kernel refuses every connect (ECONNREFUSED). The
+//    server cannot see refused attempts: it records one observation
+//    (connection 1, refused) at start and nothing after.
+//  - otherwise a refused connection (connection 1 before a served
+//    connection 2, a later `refuse`, a connection no script covers) was
 //    already accepted by the kernel (listen queue), so it is "refused" with
 //    an immediate RST instead; its observation says refused.
 //  - `recv-buffer` is applied to the listening socket before listen() (the
@@ -129,8 +130,8 @@ class LoopbackServer {
   // successful start().
   [[nodiscard]] Endpoint endpoint() const;
 
-  // True when connection 1's script is `refuse`: the port is bound but not
-  // listening.
+  // True when every script is `refuse` (refuses_every_connection()): the
+  // port is bound but not listening.
   [[nodiscard]] bool refusing() const;
 
   // Blocks until at least `n` connections have finished their scripts (their

@@ -151,6 +151,15 @@ enum class Level { must, should };
 [[nodiscard]] constexpr std::string_view to_string(Level l) noexcept {
   return l == Level::must ? "MUST" : "SHOULD";
 }
+// `expect connections N` (exactly N) or `expect connections at-most N`: how
+// many connections a client that may retry opens. The oracle caps it by
+// the client's retry contract: a client that never retries opens one.
+struct ConnectionCount {
+  int count = 1;         // 1 to 1000000
+  bool at_most = false;
+
+  friend bool operator==(const ConnectionCount&, const ConnectionCount&) = default;
+};
 
 // What is expected of the client, beyond what the oracle derives from the
 // script. Unset fields add nothing.
@@ -160,6 +169,7 @@ struct Expectations {
   std::optional<DataSpec> server_received;   // `expect received DATA`
   std::optional<bool> client_fin;            // `expect client-fin yes|no`
   std::optional<Duration> max_duration;      // `expect within 2s`
+  std::optional<ConnectionCount> connections;  // `expect connections 2`
 
   friend bool operator==(const Expectations&, const Expectations&) = default;
 };

@@ -151,6 +151,13 @@ struct ScriptPlan {
 // The plan for the `connection`-th connection (1-based) of `scenario`.
 [[nodiscard]] ScriptPlan plan_connection(const Scenario& scenario, int connection);
 
+// True when no script serves any connection (every script is `refuse`):
+// then a server may refuse them all for real, as the loopback server does
+// by never listening. Otherwise a refused connection before a served one
+// can only be accepted and reset over real TCP, and the oracle allows
+// that ending too.
+[[nodiscard]] bool refuses_every_connection(const Scenario& scenario) noexcept;
+
 // The smallest `recv-buffer` of any script (a listening socket passes it
 // to every accepted socket before the handshake), if any script has one.
 [[nodiscard]] std::optional<std::uint64_t> smallest_initial_window(

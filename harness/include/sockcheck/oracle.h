@@ -1,8 +1,8 @@
 // The oracle: what a conforming client must do against a scenario, and a
 // verdict per conformance rule for one run.
 //
-// Theory of operation. derive_model() reads the plan of the first
-// connection's script (script_plan.h) the way TCP will play it out — how much of the request
+// Theory of operation. derive_model() reads the plan of a connection's
+// script (script_plan.h) the way TCP will play it out — how much of the request
 // the server reads, whether it needs the client's FIN, which bytes it
 // writes, when its FIN (or RST) leaves, whether a close will turn into an
 // RST because request bytes are still unread — and produces a Model: the
@@ -11,7 +11,10 @@
 // may take. Where real TCP allows more than one ending (a close that races
 // the request, an RST after a half-close, a FIN due right at the client's
 // timeout) the model allows each of them rather than guessing. Scenario
-// `expect` lines then narrow or add to what was derived.
+// `expect` lines then narrow or add to what was derived. For a client that
+// may retry (its retry contract), every connection it may open gets such a
+// model from its own script, and the client's final outcome is judged by
+// the model of the last connection it opened.
 //
 // judge() compares one run — what the client reported (ClientRun) and what
 // the server saw (ServerObservation) — with the model, rule by rule:
@@ -22,6 +25,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -68,6 +72,14 @@ enum class TimeoutContract { total, idle, none };
 [[nodiscard]] std::string_view to_string(Rule r) noexcept;
 [[nodiscard]] std::string_view to_string(Verdict v) noexcept;
 
+// How far `recv-buffer` sizes can be trusted. The simulator's receive
+// window is exactly the size the script asks for; the kernel rounds it up
+// (Linux doubles it, with a minimum of a few KiB), so over loopback a
+// client may get its request out sooner than the script's size implies.
+// With `exact` the model times the client's half-close by the window;
+// with `at_least` a late one only adds timing out to what is allowed.
+enum class WindowModel { exact, at_least };
+
 // What a conforming client must do in one scenario.
 struct Model {
   // Outcomes a conforming client may report. Success is Outcome::closed;
@@ -107,25 +119,47 @@ struct Model {
   // The client must have finished by then (its timeout plus slack).
   Duration max_duration{};
   // Why: one line per derivation step, for reports ("close with 9 unread
-  // request bytes: RST likely, FIN possible").
+  // request bytes: RST likely, FIN possible"). The first `own_reasoning`
+  // lines are this connection's; the rest, prefixed "connection N: ",
+  // describe the later connections a retrying client may open.
   std::vector<std::string> reasoning;
+  std::size_t own_reasoning = 0;
+  // How the model was derived (for a later connection derived on demand).
+  WindowModel windows = WindowModel::at_least;
+  // The retry contract: the client may open up to 1 + retries connections,
+  // a new one only after the last one failed before any reply byte reached
+  // it, and it reports the outcome of the last one. 0: it never retries.
+  int retries = 0;
+  // The models of connections 2 .. 1 + retries, in order, each derived
+  // from that connection's script as this one is from connection 1's, on a
+  // total timeout with what is left once the connections before it failed
+  // at the soonest. Empty when the client never retries; fewer when a
+  // connection cannot begin before the timeout.
+  std::vector<Model> later;
+  // The client must open at least / at most this many connections: its
+  // retry contract, narrowed by `expect connections`.
+  int min_connections = 1;
+  int max_connections = 1;
 
+  // The model of the n-th connection (1-based): this one for 1, else from
+  // `later`; nullptr beyond it.
+  [[nodiscard]] const Model* connection(int n) const;
   [[nodiscard]] bool allows(Outcome o) const;
   [[nodiscard]] bool allows_success() const { return allows(Outcome::closed); }
   [[nodiscard]] bool allows_failure() const;
 };
 
-// How far `recv-buffer` sizes can be trusted. The simulator's receive
-// window is exactly the size the script asks for; the kernel rounds it up
-// (Linux doubles it, with a minimum of a few KiB), so over loopback a
-// client may get its request out sooner than the script's size implies.
-// With `exact` the model times the client's half-close by the window;
-// with `at_least` a late one only adds timing out to what is allowed.
-enum class WindowModel { exact, at_least };
 
+// `retries`: the client's retry contract (Model::retries).
 Model derive_model(const Scenario& scenario,
                    WindowModel windows = WindowModel::at_least,
-                   TimeoutContract contract = TimeoutContract::total);
+                   TimeoutContract contract = TimeoutContract::total,
+                   int retries = 0);
+// The model of connection `n` alone, as if the client began it at its
+// start (for a connection beyond the retry contract, which the judge then
+// still judges by its script).
+Model derive_connection_model(const Scenario& scenario, int n, WindowModel windows,
+                              TimeoutContract contract);
 
 // Timings within this margin of the client's timeout may go either way on
 // a real machine (100 ms plus a tenth of the timeout), so the model allows
@@ -138,6 +172,11 @@ Model derive_model(const Scenario& scenario,
 // the program as it would on Windows or Linux (docs/windows.md), and the
 // verdicts that depend on it are n/a there.
 enum class ClientPlatform { native, wine };
+// One connect() of an in-process client.
+struct ConnectAttempt {
+  bool connected = false;       // it returned a connection
+  std::uint64_t received = 0;   // reply bytes recv() returned on it
+};
 
 // What the harness observed of the client in one run.
 struct ClientRun {
@@ -168,6 +207,10 @@ struct ClientRun {
   // injected or skipped (syscall_trace.h).
   std::optional<SyscallTrace> syscalls;
   std::string diagnostics;         // stderr of a program, error text
+  // In process: every connect() the client made, in order, refused ones
+  // included (their numbers are the server's connection numbers). Empty
+  // when unknown: for programs the server's observations count them.
+  std::vector<ConnectAttempt> attempts;
 };
 
 struct RuleResult {
@@ -184,8 +227,12 @@ struct RuleResult {
 };
 
 // Judges every rule in kAllRules order. `observations` are the server's
-// records (the first one is the connection the model describes; an empty
-// list means the client never connected).
+// records, one per connection in order (an empty list means the client
+// never connected). Each connection the client opened is judged by its
+// own script where the rule is about that connection (request-delivered,
+// half-close), the outcome by the last connection's (response-delivered,
+// honest-outcome), and the number of connections by the retry contract
+// (bounded: too many; honest-outcome: a retry it must or must not make).
 std::vector<RuleResult> judge(const Scenario& scenario, const Model& model,
                               const ClientRun& run,
                               const std::vector<ServerObservation>& observations);

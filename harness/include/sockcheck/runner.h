@@ -58,8 +58,9 @@ class ClientUnderTest {
   virtual ClientRun run(RunContext& ctx) = 0;
 };
 
-// The reference client (client.h), in process.
-std::unique_ptr<ClientUnderTest> reference_client();
+// The reference client (client.h), in process, with ClientOptions::retries
+// = `retries` (0: it never retries).
+std::unique_ptr<ClientUnderTest> reference_client(int retries = 0);
 
 // A user's own client, in process. It must open connections through the
 // given transport (never the OS directly) so that it runs on the simulated
@@ -123,6 +124,10 @@ struct RunOptions {
   // The client's timeout contract, which the model is derived for
   // (oracle.h). The reference client's is total.
   TimeoutContract contract = TimeoutContract::total;
+  // The client's retry contract (oracle.h, Model::retries): how many more
+  // connections it may open after one that failed before any reply. Give
+  // the reference client the same count (reference_client(retries)).
+  int retries = 0;
 };
 
 struct ScenarioRun {
