@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs real, unmodified client programs (netcat-openbsd with and without -N,
-# socat, busybox nc, ncat) through sockcheck's built-in suite, each with the
-# command a user would write and the timeout contract its manual documents,
+# socat, busybox nc, ncat, and ncat under timeout(1)) through sockcheck's
+# built-in suite, each with the command a user would write and the timeout
+# contract its manual documents,
 # and compares each client's violations with its baseline in
 # examples/real-clients/baselines/CLIENT.txt. docs/real-clients.md explains
 # every command, contract and verdict.
@@ -58,42 +59,52 @@ exit status:
 EOF
 }
 
-# name|shards|contract|command. The contract follows each tool's manual:
-# nc -w, socat -T and ncat -i are inactivity timeouts (idle); busybox nc -w
-# is a connect timeout only and ncat without -i has none (none).
+# name|shards|contract|programs|command. The contract follows each tool's
+# manual: nc -w, socat -T and ncat -i are inactivity timeouts (idle); busybox
+# nc -w is a connect timeout only, and ncat has none without -i (none);
+# timeout(1) around ncat makes one deadline for the whole exchange (total).
+# nc without -N and ncat -i wait out their timeout in most scenarios, so
+# their scenario lists are split into shards that run side by side.
 CLIENTS=(
-  "nc-N|1|idle|nc -N -w {timeout_s} {host} {port}"
-  "nc|3|idle|nc -w {timeout_s} {host} {port}"
-  "socat|1|idle|socat -T {timeout_s} - TCP:{host}:{port}"
-  "socat-t|1|idle|socat -t {timeout_s} -T {timeout_s} - TCP:{host}:{port}"
-  "busybox-nc|1|none|busybox nc -w {timeout_s} {host} {port}"
-  "ncat-i|3|idle|ncat -i {timeout_s} {host} {port}"
-  "ncat|1|none|ncat {host} {port}"
+  "nc-N|1|idle|nc|nc -N -w {timeout_s} {host} {port}"
+  "nc|3|idle|nc|nc -w {timeout_s} {host} {port}"
+  "socat|1|idle|socat|socat -T {timeout_s} - TCP:{host}:{port}"
+  "socat-t|1|idle|socat|socat -t {timeout_s} -T {timeout_s} - TCP:{host}:{port}"
+  "busybox-nc|1|none|busybox|busybox nc -w {timeout_s} {host} {port}"
+  "ncat-i|3|idle|ncat|ncat -i {timeout_s} {host} {port}"
+  "ncat|1|none|ncat|ncat {host} {port}"
+  "timeout-ncat|1|total|timeout ncat|timeout {timeout_s} ncat {host} {port}"
 )
 
-# not_installed NAME COMMAND: why the client cannot run here, or nothing.
+# not_installed PROGRAMS: why the client cannot run here, or nothing.
 not_installed() {
-  local program=${2%% *}
-  if ! command -v "$program" >/dev/null; then
-    echo "$program not found"
-  elif [[ $1 == nc* && $1 != ncat* ]] && ! nc -h 2>&1 | grep -q 'OpenBSD netcat'; then
-    echo "nc is not OpenBSD netcat (install netcat-openbsd)"
-  elif [[ $program == busybox ]] && ! busybox --list | grep -qx nc; then
-    echo "this busybox has no nc applet"
-  fi
+  local p
+  for p in $1; do
+    if ! command -v "$p" >/dev/null; then
+      echo "$p not found"; return
+    elif [[ $p == nc ]] && ! nc -h 2>&1 | grep -q 'OpenBSD netcat'; then
+      echo "nc is not OpenBSD netcat (install netcat-openbsd)"; return
+    elif [[ $p == busybox ]] && ! busybox --list | grep -qx nc; then
+      echo "this busybox has no nc applet"; return
+    fi
+  done
 }
 
-# package_of COMMAND: the Debian package and version of its program, for the
+# packages_of PROGRAMS: the Debian package and version of each, for the
 # baseline's header (a change of verdict often comes with a new version).
-package_of() {
-  local path pkg
-  path=$(readlink -f "$(command -v "${1%% *}")")
-  pkg=$(dpkg-query -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || true
-  if [[ -n $pkg ]]; then
-    dpkg-query -W -f='${Package} ${Version}' "$pkg" 2>/dev/null
-  else
-    echo "unknown (not from a Debian package)"
-  fi
+packages_of() {
+  local p path pkg out=()
+  for p in $1; do
+    path=$(readlink -f "$(command -v "$p")")
+    pkg=$(dpkg-query -S "$path" 2>/dev/null | head -1 | cut -d: -f1) || true
+    if [[ -n $pkg ]]; then
+      out+=("$(dpkg-query -W -f='${Package} ${Version}' "$pkg")")
+    else
+      out+=("$p (not from a Debian package)")
+    fi
+  done
+  local IFS=,
+  echo "${out[*]}" | sed 's/,/, /g'
 }
 
 mode=check rounds=1 strict=() only="" require_all=0 reports="" jobs=12
@@ -106,8 +117,8 @@ while (($#)); do
     --strict) strict=(--strict) ;;
     --clients) only=${2:?--clients needs a value}; shift ;;
     --clients=*) only=${1#*=} ;;
-    --list) for c in "${CLIENTS[@]}"; do IFS='|' read -r n _ t cmd <<<"$c"
-              printf '%-11s %-5s %s\n' "$n" "$t" "$cmd"; done; exit 0 ;;
+    --list) for c in "${CLIENTS[@]}"; do IFS='|' read -r n _ t _ cmd <<<"$c"
+              printf '%-12s %-5s %s\n' "$n" "$t" "$cmd"; done; exit 0 ;;
     --require-all) require_all=1 ;;
     --reports) reports=${2:?--reports needs a value}; shift ;;
     --reports=*) reports=${1#*=} ;;
@@ -180,9 +191,9 @@ start_shard() {
 started=$SECONDS
 ran=() skipped=()
 for c in "${CLIENTS[@]}"; do
-  IFS='|' read -r n shards contract cmd <<<"$c"
+  IFS='|' read -r n shards contract programs cmd <<<"$c"
   if [[ -n $only && ",$only," != *",$n,"* ]]; then continue; fi
-  why=$(not_installed "$n" "$cmd")
+  why=$(not_installed "$programs")
   if [[ -n $why ]]; then skipped+=("$n|$why"); continue; fi
   if [[ $mode == check && ! -f $here/baselines/$n.txt ]]; then
     echo "run.sh: no baseline $here/baselines/$n.txt (write it with --update)" >&2
@@ -193,7 +204,7 @@ done
 # Round by round, so that with --jobs the first round finishes first.
 for ((round = 1; round <= rounds; round++)); do
   for c in "${ran[@]}"; do
-    IFS='|' read -r n shards contract cmd <<<"$c"
+    IFS='|' read -r n shards contract _ cmd <<<"$c"
     for ((k = 1; k <= shards; k++)); do
       start_shard "$n" "$round" "$k" "$shards" "$contract" "$cmd"
     done
@@ -228,10 +239,10 @@ by_scenario() {
 }
 
 status=0
-printf '%-11s %-8s %-7s %-22s %s\n' client contract passed baseline command
+printf '%-12s %-8s %-7s %-22s %s\n' client contract passed baseline command
 details=""
 for c in "${ran[@]}"; do
-  IFS='|' read -r n shards contract cmd <<<"$c"
+  IFS='|' read -r n shards contract programs cmd <<<"$c"
   worst=0 counts=() seen=""
   for ((round = 1; round <= rounds; round++)); do
     passed=0 total=0
@@ -256,7 +267,7 @@ for c in "${ran[@]}"; do
     { echo "# sockcheck baseline of $n: the violations it is known to have (SCENARIO RULE LEVEL)."
       echo "# command:  $cmd"
       echo "# contract: --client-timeout $contract"
-      echo "# program:  $(package_of "$cmd")"
+      echo "# programs: $(packages_of "$programs")"
       echo "# Written by examples/real-clients/run.sh --update (the union of $rounds rounds);"
       echo "# docs/real-clients.md explains every entry."
       cat "$out/$n".r*.baseline | grep -v -e '^#' -e '^[[:space:]]*$' | LC_ALL=C sort -u || true
@@ -269,7 +280,7 @@ for c in "${ran[@]}"; do
   else
     result="matches"
   fi
-  printf '%-11s %-8s %-7s %-22s %s\n' "$n" "$contract" "$score" "$result" "$cmd"
+  printf '%-12s %-8s %-7s %-22s %s\n' "$n" "$contract" "$score" "$result" "$cmd"
   rules=$(grep -v '^$' <<<"$seen" | by_scenario "$rounds")
   if [[ -n $rules ]]; then
     details+=$'\n'"$n ($cmd, --client-timeout $contract):"$'\n'"$rules"$'\n'
@@ -282,7 +293,7 @@ for c in "${ran[@]}"; do
 done
 for s in "${skipped[@]}"; do
   IFS='|' read -r n why <<<"$s"
-  printf '%-11s %-8s %-7s %-22s %s\n' "$n" - - "skipped (not installed)" "$why"
+  printf '%-12s %-8s %-7s %-22s %s\n' "$n" - - "skipped (not installed)" "$why"
   if ((require_all && status == 0)); then status=3; fi
 done
 printf '%s' "$details"
