@@ -142,6 +142,10 @@ if [[ $mode == check ]] && ((rounds > 1)); then
   echo "run.sh: --rounds is for --update and --no-baseline" >&2; exit 2
 fi
 [[ -x $sockcheck ]] || { echo "run.sh: no sockcheck at $sockcheck (build it, or give --sockcheck)" >&2; exit 2; }
+if [[ $mode != show ]] && ! "$sockcheck" run --help | grep -q -- --write-baseline; then
+  echo "run.sh: $sockcheck has no --baseline/--write-baseline (too old); use --no-baseline" >&2
+  exit 2
+fi
 [[ -d $scenarios ]] || { echo "run.sh: no scenario folder $scenarios" >&2; exit 2; }
 if [[ -n $only ]]; then
   for n in ${only//,/ }; do
@@ -281,13 +285,13 @@ for c in "${ran[@]}"; do
     result="matches"
   fi
   printf '%-12s %-8s %-7s %-22s %s\n' "$n" "$contract" "$score" "$result" "$cmd"
-  rules=$(grep -v '^$' <<<"$seen" | by_scenario "$rounds")
+  rules=$({ grep -v '^$' <<<"$seen" || true; } | by_scenario "$rounds")
   if [[ -n $rules ]]; then
     details+=$'\n'"$n ($cmd, --client-timeout $contract):"$'\n'"$rules"$'\n'
   fi
   if [[ $result == DIFFERS || $result == ERROR* ]]; then
     details+="  sockcheck said:"$'\n'
-    details+=$(grep -hi -e baseline -e error -e usage "$out/$n".r*.log | sed 's/^/    /' \
+    details+=$({ grep -hi -e baseline -e error -e usage "$out/$n".r*.log || true; } | sed 's/^/    /' \
                | head -40)$'\n'
   fi
 done
