@@ -192,6 +192,7 @@ start_shard() {
     echo $? >"$base.rc" ) &
 }
 
+if [[ $mode == update ]]; then mkdir -p "$here/baselines"; fi
 started=$SECONDS
 ran=() skipped=()
 for c in "${CLIENTS[@]}"; do
