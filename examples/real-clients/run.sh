@@ -32,9 +32,10 @@ options:
                       instead of checking against them
   --no-baseline       only run and show the verdicts, compare with nothing
   --rounds N          with --update or --no-baseline: run everything N times
-                      (default 1); --update then writes the union, so that a
-                      verdict that depends on a race is in the baseline, and
-                      the table marks such verdicts "(k/N rounds)"
+                      (default 1); --update then writes the union, marking
+                      a verdict seen in some rounds only `sometimes` (a
+                      race: never reported as now passing), and the table
+                      marks such verdicts "(k/N rounds)"
   --strict            also fail on baseline entries that now pass
                       (sockcheck run --strict)
   --clients A,B,...   only these clients (default: all; see --list)
@@ -275,7 +276,12 @@ for c in "${ran[@]}"; do
       echo "# programs: $(packages_of "$programs")"
       echo "# Written by examples/real-clients/run.sh --update (the union of $rounds rounds);"
       echo "# docs/real-clients.md explains every entry."
-      cat "$out/$n".r*.baseline | grep -v -e '^#' -e '^[[:space:]]*$' | LC_ALL=C sort -u || true
+      # An entry seen in some rounds only is a race: `sometimes`, which
+      # sockcheck never reports as now passing.
+      cat "$out/$n".r*.baseline | grep -v -e '^#' -e '^[[:space:]]*$' |
+        awk -v rounds="$rounds" '{ sub(/ sometimes$/, ""); seen[$0]++ }
+          END { for (e in seen) print e (seen[e] < rounds ? " sometimes" : "") }' |
+        LC_ALL=C sort || true
     } >"$here/baselines/$n.txt"
     result="written"
   elif [[ $mode == show ]]; then
