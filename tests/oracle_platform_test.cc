@@ -58,23 +58,26 @@ std::vector<RuleResult> judged(const char* text, const ClientRun& run) {
 }
 
 TEST(WineDivergence, SuccessAfterAResetIsUnreachableUnderWineAndSaysWhy) {
-  const RuleResult& r =
-      rule(judged(kResetAfterReply, program(ClientPlatform::wine, true)), Rule::honest_outcome);
+  const std::vector<RuleResult> r_rules =
+      judged(kResetAfterReply, program(ClientPlatform::wine, true));
+  const RuleResult& r = rule(r_rules, Rule::honest_outcome);
   EXPECT_EQ(r.verdict, Verdict::not_applicable);
   EXPECT_TRUE(r.unreachable_on_platform);
   EXPECT_NE(r.evidence.find("divergence 1"), std::string::npos) << r.evidence;
 }
 
 TEST(WineDivergence, TheSameSuccessNativelyIsAViolation) {
-  const RuleResult& r =
-      rule(judged(kResetAfterReply, program(ClientPlatform::native, true)), Rule::honest_outcome);
+  const std::vector<RuleResult> r_rules =
+      judged(kResetAfterReply, program(ClientPlatform::native, true));
+  const RuleResult& r = rule(r_rules, Rule::honest_outcome);
   EXPECT_EQ(r.verdict, Verdict::violates);
   EXPECT_FALSE(r.unreachable_on_platform);
 }
 
 TEST(WineDivergence, AFailureAfterAResetStillConformsUnderWine) {
-  const RuleResult& r =
-      rule(judged(kResetAfterReply, program(ClientPlatform::wine, false)), Rule::honest_outcome);
+  const std::vector<RuleResult> r_rules =
+      judged(kResetAfterReply, program(ClientPlatform::wine, false));
+  const RuleResult& r = rule(r_rules, Rule::honest_outcome);
   EXPECT_EQ(r.verdict, Verdict::conforms);
   EXPECT_FALSE(r.unreachable_on_platform);
 }
@@ -84,9 +87,9 @@ TEST(WineDivergence, WhatWineDoesNotHideIsStillJudged) {
   const std::vector<RuleResult> closed = judged(kClosed, program(ClientPlatform::wine, false));
   EXPECT_EQ(rule(closed, Rule::honest_outcome).verdict, Verdict::violates);
   // Bytes the server never wrote cannot come from what Wine showed.
-  const RuleResult& invented = rule(
-      judged(kResetAfterReply, program(ClientPlatform::wine, true, "pong\nextra")),
-      Rule::honest_outcome);
+  const std::vector<RuleResult> invented_rules =
+      judged(kResetAfterReply, program(ClientPlatform::wine, true, "pong\nextra"));
+  const RuleResult& invented = rule(invented_rules, Rule::honest_outcome);
   EXPECT_EQ(invented.verdict, Verdict::violates);
   EXPECT_FALSE(invented.unreachable_on_platform);
   // A hang is a hang under Wine too.
@@ -109,7 +112,8 @@ TEST(WineDivergence, AStuckSendAfterAResetIsUnreachableUnderWineOnly) {
   run.elapsed = 6s;
   const Scenario s = parse(text);
   const Model m = derive_model(s, WindowModel::at_least, TimeoutContract::total);
-  const RuleResult& wine = rule(judge(s, m, run, {obs}), Rule::bounded);
+  const std::vector<RuleResult> wine_rules = judge(s, m, run, {obs});
+  const RuleResult& wine = rule(wine_rules, Rule::bounded);
   EXPECT_EQ(wine.verdict, Verdict::not_applicable);
   EXPECT_TRUE(wine.unreachable_on_platform);
   EXPECT_NE(wine.evidence.find("divergence 3"), std::string::npos) << wine.evidence;
