@@ -529,6 +529,16 @@ TEST(LoopbackServerTest, ServesIpv6Loopback) {
 
 // --- scripts per connection, concurrency, limits ----------------------------
 
+// Connection 1 is reset, connection 2 served with kReply; the server's two
+// observations.
+std::vector<ServerObservation> ResetThenServed(LoopbackServer& server, const Endpoint& ep) {
+  EXPECT_EQ(RunReferenceClient(ep, kRequest).client.outcome, Outcome::reset);
+  const Exchange retry = RunReferenceClient(ep, kRequest);
+  EXPECT_EQ(retry.client.outcome, Outcome::closed);
+  EXPECT_EQ(retry.client.response, kReply);
+  return WaitFor(server, 2);
+}
+
 TEST(LoopbackServerTest, DifferentScriptsPerConnectionForARetryingClient) {
   Scenario sc = MakeScenario({ReadUntilFin(), Make(Step::Kind::reset)});
   sc.scripts[0].first = 1;
@@ -540,11 +550,7 @@ TEST(LoopbackServerTest, DifferentScriptsPerConnectionForARetryingClient) {
   sc.scripts.push_back(second);
   LoopbackServer server;
   const Endpoint ep = StartOrDie(server, sc);
-  EXPECT_EQ(RunReferenceClient(ep, kRequest).client.outcome, Outcome::reset);
-  const Exchange retry = RunReferenceClient(ep, kRequest);
-  EXPECT_EQ(retry.client.outcome, Outcome::closed);
-  EXPECT_EQ(retry.client.response, kReply);
-  const auto obs = WaitFor(server, 2);
+  const auto obs = ResetThenServed(server, ep);
   ASSERT_EQ(obs.size(), 2u);
   EXPECT_EQ(obs[0].connection, 1);
   EXPECT_EQ(obs[1].connection, 2);
@@ -578,11 +584,7 @@ TEST(LoopbackServerTest, ARefusalBeforeAServedConnectionIsAnRst) {
   LoopbackServer server;
   const Endpoint ep = StartOrDie(server, sc);
   EXPECT_FALSE(server.refusing());
-  EXPECT_EQ(RunReferenceClient(ep, kRequest).client.outcome, Outcome::reset);
-  const Exchange retry = RunReferenceClient(ep, kRequest);
-  EXPECT_EQ(retry.client.outcome, Outcome::closed);
-  EXPECT_EQ(retry.client.response, kReply);
-  const auto obs = WaitFor(server, 2);
+  const auto obs = ResetThenServed(server, ep);
   ASSERT_EQ(obs.size(), 2u);
   EXPECT_TRUE(obs[0].refused);
   EXPECT_FALSE(obs[0].accepted);
